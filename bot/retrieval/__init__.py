@@ -1,0 +1,1 @@
+"""Finding the knowledge-base entry that answers a question: hybrid dense + lexical retrieval."""

@@ -1,0 +1,182 @@
+"""The retriever's logic on a tiny knowledge base with a deterministic embedder (no model needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.knowledge.loader import load_knowledge_base
+from bot.retrieval.index import load_or_build
+from bot.retrieval.retriever import Retriever
+from bot.retrieval.scoring import Calibration, Mode, ScoringParams
+from bot.retrieval.text import InvalidQuery
+from tests.conftest import HashingEmbedder
+
+pytestmark = pytest.mark.unit
+
+QUESTIONS: dict[str, dict[str, list[str]]] = {
+    "tax": {
+        "en": [
+            "how do i get a tax card",
+            "tax card for my new job",
+            "where to order tax card online",
+            "tax number for construction work",
+            "do i need a tax card",
+            "my tax card percentage is wrong",
+        ],
+        "fi": [
+            "mistä saan verokortin",
+            "verokortti uuteen työhön",
+            "miten tilaan verokortin netissä",
+            "veronumero rakennustyömaalle",
+            "tarvitsenko verokortin",
+            "verokortin prosentti on väärin",
+        ],
+    },
+    "bus": {
+        "en": [
+            "how much is a bus ticket",
+            "where to buy a bus card",
+            "bus timetable to the city centre",
+            "can i pay the bus with my phone",
+            "night buses on weekends",
+            "student discount on buses",
+        ],
+        "fi": [
+            "paljonko bussilippu maksaa",
+            "mistä ostan bussikortin",
+            "bussin aikataulu keskustaan",
+            "voiko bussissa maksaa puhelimella",
+            "yöbussit viikonloppuna",
+            "opiskelija-alennus busseissa",
+        ],
+    },
+}
+
+
+def _translation(title: str, questions: list[str]) -> dict[str, Any]:
+    return {
+        "title": title,
+        "answer": f"{title}: the answer.",
+        "short": f"{title}.",
+        "questions": questions,
+        "review": {"status": "machine_draft", "by": None, "date": "2026-11-28"},
+    }
+
+
+def write_tiny_kb(root: Path) -> Path:
+    entries = root / "entries"
+    entries.mkdir(parents=True)
+    for topic, key in (("tax_card", "tax"), ("public_transport", "bus")):
+        entry = {
+            "id": f"{topic}.basics",
+            "topic": topic,
+            "audience": "immigrant",
+            "municipalities": [],
+            "sources": ["https://www.infofinland.fi/"],
+            "last_reviewed": "2026-11-28",
+            "translations": {
+                lang: _translation(f"{topic} {lang}", qs) for lang, qs in QUESTIONS[key].items()
+            },
+        }
+        (entries / f"{topic}.yml").write_text(yaml.safe_dump({"entries": [entry]}, allow_unicode=True))
+    return entries
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> tuple[Retriever, Path]:
+    entries = write_tiny_kb(tmp_path / "kb")
+    kb = load_knowledge_base(entries)
+    embedder = HashingEmbedder()
+    index, built = load_or_build(kb, embedder, tmp_path / "cache", show_progress=False)
+    assert built
+    params = ScoringParams(dense_weight=0.5, coef_score=20, coef_margin=0, intercept=-8, threshold=0.5)
+    calibration = Calibration({Mode.HYBRID: params, Mode.LEXICAL: params, Mode.DENSE: params})
+    return Retriever(kb, index, embedder, calibration), tmp_path
+
+
+def test_answers_in_the_users_language(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    result = retriever.search("tarvitsen verokortin uuteen työpaikkaan", language="fi")
+    assert result.answer is not None
+    assert result.answer.topic == "tax_card"
+    assert result.answer.language == "fi"
+    assert not result.answer.fallback_language
+
+
+def test_falls_back_to_english_and_says_so(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    result = retriever.search("bus card ticket", language="so")
+    assert result.answer is not None
+    assert result.answer.topic == "public_transport"
+    assert result.answer.language == "en"
+    assert result.answer.fallback_language
+
+
+def test_unrelated_question_gets_no_answer(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    result = retriever.search("quantum chromodynamics lattice gauge symmetry", language="en")
+    assert result.answer is None
+    assert result.reason == "below_threshold"
+
+
+def test_unknown_language_code_is_a_clear_error(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    with pytest.raises(ValueError, match="unsupported language 'xx'"):
+        retriever.search("tax card", language="xx")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\u200f\u200f", "x" * 10_000, None],
+    ids=["empty", "whitespace", "rtl-marks-only", "10k-chars", "not-text"],
+)
+def test_bad_input_raises_a_clear_error(tiny: tuple[Retriever, Path], text: Any) -> None:
+    retriever, _ = tiny
+    with pytest.raises(InvalidQuery):
+        retriever.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["🙂🙂🙂", "123 456", "tax карта ضريبة card", "\x07tax\x00 card\x1b", "\u202everokortti\u202c"],
+    ids=["emoji-only", "digits-only", "mixed-scripts", "control-chars", "bidi-override"],
+)
+def test_odd_input_never_crashes(tiny: tuple[Retriever, Path], text: str) -> None:
+    retriever, _ = tiny
+    result = retriever.search(text)
+    assert result.language in {"fi", "sv", "en", "ru", "uk", "ar", "so", "fa"}
+    if result.answer is None:
+        assert result.reason in {"no_words", "below_threshold"}
+
+
+def test_index_cache_is_reused_and_rebuilt_when_content_or_model_changes(
+    tiny: tuple[Retriever, Path],
+) -> None:
+    _, root = tiny
+    entries, cache = root / "kb" / "entries", root / "cache"
+    kb = load_knowledge_base(entries)
+    _, built = load_or_build(kb, HashingEmbedder(), cache, show_progress=False)
+    assert not built
+    _, built = load_or_build(kb, HashingEmbedder(salt="other-model"), cache, show_progress=False)
+    assert built
+    path = entries / "tax_card.yml"
+    path.write_text(path.read_text().replace("the answer.", "the updated answer."))
+    changed = load_or_build(
+        load_knowledge_base(entries), HashingEmbedder(salt="other-model"), cache, show_progress=False
+    )
+    assert changed[1]
+    assert len(list(cache.glob("index-*"))) == 1, "stale indexes are removed"
+
+
+def test_a_corrupt_cache_is_rebuilt(tiny: tuple[Retriever, Path]) -> None:
+    _, root = tiny
+    kb = load_knowledge_base(root / "kb" / "entries")
+    (folder,) = (root / "cache").glob("index-*")
+    (folder / "lexical.pkl").write_bytes(b"garbage")
+    index, built = load_or_build(kb, HashingEmbedder(), root / "cache", show_progress=False)
+    assert built
+    assert len(index.entry_ids) == 2
