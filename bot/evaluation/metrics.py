@@ -19,6 +19,8 @@ class Prediction:
     confidence: float | None
     ranked_topics: tuple[str, ...] = ()
     intent: str | None = None
+    # False where the system under test has no intent classifier (the retriever alone): no intent score then.
+    classifies_intents: bool = False
 
 
 def _share(hits: int, total: int) -> float | None:
@@ -36,7 +38,7 @@ def score(predictions: Iterable[Prediction]) -> dict[str, dict[str, float | int 
         preds = groups.get(name, [])
         topical = [p for p in preds if p.question.kind == "topic"]
         oos = [p for p in preds if p.question.kind == "out_of_scope"]
-        intents = [p for p in preds if p.question.kind == "intent"]
+        intents = [p for p in preds if p.question.kind == "intent" and p.classifies_intents]
         answered = [p for p in topical + oos if p.topic is not None]
         rr = []
         for p in topical:

@@ -13,10 +13,12 @@ from bot.retrieval.retriever import Retriever
 from bot.retrieval.scoring import Calibration, Mode, ScoringParams
 
 DENSE_WEIGHTS = {
-    Mode.HYBRID: [round(w, 2) for w in np.arange(0.1, 0.95, 0.05)],
+    Mode.HYBRID: [round(w, 2) for w in np.arange(0.05, 0.95, 0.05)],
     Mode.LEXICAL: [0.0],
     Mode.DENSE: [1.0],
 }
+_MIXES = [0.0, 0.25, 0.5, 0.7, 0.85, 1.0]
+WHOLE_ENTRY_WEIGHTS = {Mode.HYBRID: _MIXES, Mode.LEXICAL: _MIXES, Mode.DENSE: [0.0]}
 PENALTIES = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
 # A wrong answer misleads someone who may be in a difficult situation: it costs more than "I don't know".
 WRONG_ANSWER_COST = 0.5
@@ -83,12 +85,14 @@ def calibrate_mode(
 ) -> tuple[ScoringParams, dict[str, float]]:
     in_scope = [sq for sq in scored if sq.question.kind == "topic"]
     best: tuple[float, ScoringParams] | None = None
-    for weight in DENSE_WEIGHTS[mode]:
-        for penalty in PENALTIES:
-            params = ScoringParams(dense_weight=float(weight), cross_language_penalty=penalty)
-            accuracy = np.mean([_observe(params, topics, sq).correct for sq in in_scope])
-            if best is None or accuracy > best[0] + 1e-9:
-                best = (float(accuracy), params)
+    grid = [(w, e, p) for w in DENSE_WEIGHTS[mode] for e in WHOLE_ENTRY_WEIGHTS[mode] for p in PENALTIES]
+    for weight, whole_weight, penalty in grid:
+        params = ScoringParams(
+            dense_weight=float(weight), whole_entry_weight=whole_weight, cross_language_penalty=penalty
+        )
+        accuracy = np.mean([_observe(params, topics, sq).correct for sq in in_scope])
+        if best is None or accuracy > best[0] + 1e-9:
+            best = (float(accuracy), params)
     assert best is not None
     params = best[1]
     relevant = [sq for sq in scored if sq.question.kind in ("topic", "out_of_scope")]
@@ -106,6 +110,7 @@ def calibrate_mode(
         **report,
         "utility": utility,
         "dense_weight": params.dense_weight,
+        "whole_entry_weight": params.whole_entry_weight,
         "cross_language_penalty": params.cross_language_penalty,
         "questions": float(len(obs)),
     }

@@ -7,6 +7,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+# One query at a time: OpenMP threads cost more to start than an exact search over a few thousand vectors.
+faiss.omp_set_num_threads(1)
+
 
 class DenseIndex:
     """Exact inner-product search over L2-normalised vectors (cosine similarity).

@@ -13,6 +13,8 @@ import numpy as np
 
 from bot.config import DEFAULT_EMBEDDING_MODEL
 
+MAX_TOKENS = 128
+
 
 class EmbedderError(RuntimeError):
     """The embedding model could not be found or loaded."""
@@ -69,8 +71,15 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(location, device="cpu")
         except (OSError, ValueError) as exc:
             raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: cannot load {name_or_path!r}: {exc}") from exc
-        self._fingerprint = model_fingerprint(location)
-        dimension = self._model.get_sentence_embedding_dimension()
+        # Questions are short; 128 word pieces keep long messages and answers fast to embed.
+        self._model.max_seq_length = min(self._model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
+        self._fingerprint = f"{model_fingerprint(location)}-{MAX_TOKENS}"
+        # sentence-transformers 5 renamed the method; keep both for pinned older releases.
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dimension = get_dimension()
         if not dimension:
             raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: {name_or_path!r} reports no embedding dimension")
         self._dimension = int(dimension)

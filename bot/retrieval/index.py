@@ -18,13 +18,14 @@ from bot.knowledge.loader import KnowledgeBase
 from bot.languages import LANGUAGES, Language
 from bot.retrieval.dense import DenseIndex
 from bot.retrieval.embedders import Embedder
+from bot.retrieval.language_detection import shared_terms
 from bot.retrieval.lexical import LexicalIndex
 from bot.retrieval.text import features
 
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the cache or the way documents are made changes.
-INDEX_FORMAT: Final = 3
+INDEX_FORMAT: Final = 5
 ALL: Final = "*"
 Scope = Language | Literal["*"]
 DocKind = Literal["question", "title", "answer"]
@@ -40,12 +41,19 @@ class Document:
 
 @dataclass
 class ScopeIndex:
-    """The documents of one language (or of all languages) with their two indexes."""
+    """The documents of one language (or of all languages) with their indexes.
+
+    `lexical` and `dense` hold single documents (a title, one example question, an answer); `whole_entries`
+    holds one lexical document per entry and language with all of its texts, so that a question whose words
+    are spread over several example questions of one entry still matches it.
+    """
 
     doc_ids: np.ndarray
     entries: np.ndarray
     lexical: LexicalIndex
     dense: DenseIndex
+    whole_entries: LexicalIndex
+    whole_entry_ids: np.ndarray
 
 
 def documents_of(kb: KnowledgeBase) -> list[Document]:
@@ -61,10 +69,17 @@ def documents_of(kb: KnowledgeBase) -> list[Document]:
 class KnowledgeIndex:
     """Per-language and all-language indexes over every title, example question and answer."""
 
-    def __init__(self, entry_ids: list[str], docs: list[Document], scopes: dict[str, ScopeIndex]) -> None:
+    def __init__(
+        self,
+        entry_ids: list[str],
+        docs: list[Document],
+        scopes: dict[str, ScopeIndex],
+        shared: frozenset[str],
+    ) -> None:
         self.entry_ids = entry_ids
         self.docs = docs
         self.scopes = scopes
+        self.shared_terms = shared
 
     @staticmethod
     def cache_key(kb: KnowledgeBase, embedder_fingerprint: str) -> str:
@@ -76,18 +91,27 @@ class KnowledgeIndex:
         docs = documents_of(kb)
         vectors = embedder.encode([d.text for d in docs], show_progress=show_progress)
         doc_features = [features(d.text, d.language) for d in docs]
+        whole: dict[tuple[int, str], list[str]] = {}
+        for d, feats in zip(docs, doc_features, strict=True):
+            whole.setdefault((d.entry, d.language), []).extend(feats)
         scopes: dict[str, ScopeIndex] = {}
         for scope in (*LANGUAGES, ALL):
             ids = np.array([i for i, d in enumerate(docs) if scope in (ALL, d.language)], dtype=np.int64)
             if len(ids) == 0:
                 continue
+            keys = [key for key in whole if scope in (ALL, key[1])]
             scopes[scope] = ScopeIndex(
                 doc_ids=ids,
                 entries=np.array([docs[i].entry for i in ids], dtype=np.int64),
                 lexical=LexicalIndex.build([doc_features[i] for i in ids]),
                 dense=DenseIndex.build(vectors[ids]),
+                whole_entries=LexicalIndex.build([whole[key] for key in keys]),
+                whole_entry_ids=np.array([key[0] for key in keys], dtype=np.int64),
             )
-        return cls([e.id for e in kb.entries], docs, scopes)
+        texts: dict[Language, list[str]] = {}
+        for d in docs:
+            texts.setdefault(d.language, []).append(d.text)
+        return cls([e.id for e in kb.entries], docs, scopes, shared_terms(texts))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -96,12 +120,12 @@ class KnowledgeIndex:
             "entry_ids": self.entry_ids,
             "docs": [[d.entry, d.language, d.kind, d.text] for d in self.docs],
             "scopes": {s: idx.doc_ids.tolist() for s, idx in self.scopes.items()},
+            "shared_terms": sorted(self.shared_terms),
         }
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        lexical = {s: (idx.lexical, idx.whole_entries, idx.whole_entry_ids) for s, idx in self.scopes.items()}
         with (folder / "lexical.pkl").open("wb") as f:
-            pickle.dump(
-                {s: idx.lexical for s, idx in self.scopes.items()}, f, protocol=pickle.HIGHEST_PROTOCOL
-            )
+            pickle.dump(lexical, f, protocol=pickle.HIGHEST_PROTOCOL)
         for scope, idx in self.scopes.items():
             idx.dense.save(folder / f"dense-{_scope_file(scope)}.faiss")
 
@@ -115,14 +139,16 @@ class KnowledgeIndex:
             lexical = pickle.load(f)  # our own cache file, written by save() above
         scopes = {}
         for scope, ids in meta["scopes"].items():
-            doc_ids = np.array(ids, dtype=np.int64)
+            single, whole_entries, whole_entry_ids = lexical[scope]
             scopes[scope] = ScopeIndex(
-                doc_ids=doc_ids,
+                doc_ids=np.array(ids, dtype=np.int64),
                 entries=np.array([docs[i].entry for i in ids], dtype=np.int64),
-                lexical=lexical[scope],
+                lexical=single,
                 dense=DenseIndex.load(folder / f"dense-{_scope_file(scope)}.faiss"),
+                whole_entries=whole_entries,
+                whole_entry_ids=whole_entry_ids,
             )
-        return cls(meta["entry_ids"], docs, scopes)
+        return cls(meta["entry_ids"], docs, scopes, frozenset(meta["shared_terms"]))
 
 
 def _scope_file(scope: str) -> str:
@@ -138,7 +164,15 @@ def load_or_build(
     if (folder / "meta.json").is_file():
         try:
             return KnowledgeIndex.load(folder), False
-        except (OSError, ValueError, KeyError, pickle.UnpicklingError, RuntimeError) as exc:
+        except (
+            OSError,
+            ValueError,
+            TypeError,
+            KeyError,
+            EOFError,
+            pickle.UnpicklingError,
+            RuntimeError,
+        ) as exc:
             log.warning("index cache %s is unreadable (%s); rebuilding", folder.name, exc)
     started = time.perf_counter()
     index = KnowledgeIndex.build(kb, embedder, show_progress=show_progress)

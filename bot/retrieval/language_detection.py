@@ -34,7 +34,15 @@ class DetectedLanguage:
 
 
 class LanguageIdentifier:
-    """lingua limited to Neuvo's languages; the models load on first use."""
+    """lingua limited to Neuvo's languages; the models load on first use.
+
+    `shared_terms` are words the knowledge base uses in several languages alike — place names and Finnish
+    official terms such as "Kela", "neuvola", "Jyväskylä" — which say nothing about the language a person
+    writes in; they are set aside before detection when enough other words remain.
+    """
+
+    def __init__(self, shared_terms: frozenset[str] = frozenset()) -> None:
+        self.shared_terms = shared_terms
 
     @cached_property
     def _detector(self) -> LanguageDetector:
@@ -47,6 +55,11 @@ class LanguageIdentifier:
 
     def detect(self, text: str, default: Language = FALLBACK_LANGUAGE) -> DetectedLanguage:
         """The most likely language; `default` with confidence 0 when the text has no letters."""
+        words = _WORD.findall(text)
+        own_words = [w for w in words if w.casefold() not in self.shared_terms]
+        if len(own_words) >= 2 and len(own_words) < len(words):
+            text = " ".join(own_words)
+            words = own_words
         scores = self._confidences(text)
         if not scores or max(scores.values()) <= 0.0:
             return DetectedLanguage(default, 0.0, scores)
@@ -54,7 +67,6 @@ class LanguageIdentifier:
         if best in ("fi", "sv"):
             # English questions often carry Finnish place names and terms ("moving to Jyväskylä", "what is
             # työkokeilu"), whose ä/ö/å pull the whole text towards Finnish or Swedish. Judge the rest.
-            words = _WORD.findall(text)
             rest = [w for w in words if not _NORDIC_LETTER.search(w)]
             if len(rest) >= 3 and len(rest) < len(words):
                 without_names = self._confidences(" ".join(rest))
@@ -68,3 +80,14 @@ class LanguageIdentifier:
     def _confidences(self, text: str) -> dict[Language, float]:
         values = self._detector.compute_language_confidence_values(text)
         return {_FROM_LINGUA[v.language]: float(v.value) for v in values}
+
+
+def shared_terms(texts_by_language: dict[Language, list[str]], min_languages: int = 4) -> frozenset[str]:
+    """Words (3+ letters) that occur in the texts of at least `min_languages` languages."""
+    seen: dict[str, set[Language]] = {}
+    for language, texts in texts_by_language.items():
+        for text in texts:
+            for word in _WORD.findall(text.casefold()):
+                if len(word) >= 3 and not word.isdigit():
+                    seen.setdefault(word, set()).add(language)
+    return frozenset(w for w, langs in seen.items() if len(langs) >= min_languages)

@@ -21,7 +21,7 @@ class LexicalIndex:
 
     vocabulary: dict[str, int]
     idf: np.ndarray
-    matrix: sparse.csr_matrix
+    matrix: sparse.csc_matrix  # column access: a query touches only its own features
     unknown_idf: float
 
     @classmethod
@@ -51,7 +51,7 @@ class LexicalIndex:
             (np.array(values, dtype=np.float32), (rows, cols)), shape=(len(documents), len(vocabulary))
         )
         row_norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        matrix = sparse.diags(1.0 / np.maximum(row_norms, 1e-12)).dot(matrix).tocsr().astype(np.float32)
+        matrix = sparse.diags(1.0 / np.maximum(row_norms, 1e-12)).dot(matrix).tocsc().astype(np.float32)
         unknown_idf = math.log(1.0 + (n_docs - 0.5) / 0.5)
         return cls(vocabulary, idf.astype(np.float32), matrix, unknown_idf)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,41 +89,51 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.calibration = calibration
-        self.identifier = identifier or LanguageIdentifier()
+        self.identifier = identifier or LanguageIdentifier(index.shared_terms)
         self._topics = np.array([e.topic for e in kb.entries])
 
     @classmethod
     def from_settings(cls, settings: KnowledgeSettings, *, show_progress: bool = True) -> Retriever:
-        kb = load_knowledge_base(settings.entries_dir)
-        for problem in kb.problems:
-            log.warning("knowledge base: %s (entry left out)", problem)
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        # Importing and loading the model is the slowest part of a start; read the knowledge base and load
+        # the language models meanwhile.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
+            embedder_loading = pool.submit(SentenceTransformerEmbedder, settings.embedding_model)
+            kb = load_knowledge_base(settings.entries_dir)
+            for problem in kb.problems:
+                log.warning("knowledge base: %s (entry left out)", problem)
+            calibration = load_calibration(settings.calibration_path, kb)
+            identifier = LanguageIdentifier()
+            identifier.warm_up()
+            embedder = embedder_loading.result()
         index, _ = load_or_build(kb, embedder, settings.cache_dir, show_progress=show_progress)
-        calibration = load_calibration(settings.calibration_path, kb)
-        retriever = cls(kb, index, embedder, calibration)
-        retriever.identifier.warm_up()
-        return retriever
+        identifier.shared_terms = index.shared_terms
+        return cls(kb, index, embedder, calibration, identifier)
 
     def entry_scores(self, text: str, language: Language) -> EntryScores:
         n = len(self.kb.entries)
         vector = self.embedder.encode([text])[0]
-        feats_by_lang = features(text, language)
+        query_features = features(text, language)
 
-        def aggregate(scope: str, kind: str) -> np.ndarray:
+        def best_per_entry(scope: str, kind: str) -> np.ndarray:
             out = np.zeros(n, dtype=np.float32)
             idx = self.index.scopes.get(scope)
             if idx is None:
                 return out
-            doc_scores = idx.dense.scores(vector) if kind == "dense" else idx.lexical.scores(feats_by_lang)
+            if kind == "whole":
+                np.maximum.at(out, idx.whole_entry_ids, idx.whole_entries.scores(query_features))
+                return out
+            doc_scores = idx.dense.scores(vector) if kind == "dense" else idx.lexical.scores(query_features)
             np.maximum.at(out, idx.entries, np.maximum(doc_scores, 0.0))
             return out
 
         own = language if language in self.index.scopes else ALL
         return EntryScores(
-            dense=aggregate(own, "dense"),
-            lexical=aggregate(own, "lexical"),
-            dense_all=aggregate(ALL, "dense"),
-            lexical_all=aggregate(ALL, "lexical"),
+            dense=best_per_entry(own, "dense"),
+            lexical=best_per_entry(own, "lexical"),
+            whole_entry=best_per_entry(own, "whole"),
+            dense_all=best_per_entry(ALL, "dense"),
+            lexical_all=best_per_entry(ALL, "lexical"),
+            whole_entry_all=best_per_entry(ALL, "whole"),
         )
 
     def detect_language(self, text: str, language: str | None) -> tuple[Language, float]:

@@ -23,15 +23,22 @@ class EntryScores:
 
     dense: np.ndarray
     lexical: np.ndarray
+    whole_entry: np.ndarray
     dense_all: np.ndarray
     lexical_all: np.ndarray
+    whole_entry_all: np.ndarray
 
 
 @dataclass(frozen=True)
 class ScoringParams:
-    """Fusion weight, cross-language penalty and the logistic calibration of one retrieval mode."""
+    """Fusion weights, cross-language penalty and the logistic calibration of one retrieval mode.
+
+    lexical = (1 - whole_entry_weight) * best single document + whole_entry_weight * whole entry;
+    fused = dense_weight * dense + (1 - dense_weight) * lexical.
+    """
 
     dense_weight: float
+    whole_entry_weight: float = 0.5
     cross_language_penalty: float = 0.1
     coef_score: float = 10.0
     coef_margin: float = 10.0
@@ -39,10 +46,10 @@ class ScoringParams:
     threshold: float = 0.5
 
     def fused(self, scores: EntryScores) -> np.ndarray:
-        w = self.dense_weight
-        own = w * scores.dense + (1 - w) * scores.lexical
-        other = w * scores.dense_all + (1 - w) * scores.lexical_all - self.cross_language_penalty
-        return np.maximum(own, other)
+        w, e = self.dense_weight, self.whole_entry_weight
+        own = w * scores.dense + (1 - w) * ((1 - e) * scores.lexical + e * scores.whole_entry)
+        other = w * scores.dense_all + (1 - w) * ((1 - e) * scores.lexical_all + e * scores.whole_entry_all)
+        return np.maximum(own, other - self.cross_language_penalty)
 
     def confidence(self, top: float, margin: float) -> float:
         z = self.coef_score * top + self.coef_margin * margin + self.intercept

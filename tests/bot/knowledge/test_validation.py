@@ -171,6 +171,7 @@ OFFICIAL_DOMAINS = (
     "palkkaturva.fi",
     "tyoelake.fi",
     "julkiset.fi",
+    "studyinfo.fi",
 )
 
 

@@ -45,3 +45,22 @@ def test_text_without_letters_falls_back_with_zero_confidence(identifier: Langua
 )
 def test_finnish_names_inside_english_stay_english(identifier: LanguageIdentifier, text: str) -> None:
     assert identifier.detect(text).language == "en"
+
+
+def test_shared_terms_are_set_aside() -> None:
+    identifier = LanguageIdentifier(frozenset({"neuvola", "kela"}))
+    assert identifier.detect("what is neuvola for my baby").language == "en"
+    assert identifier.detect("kela neuvola").language == "fi", "too few other words: judged as written"
+
+
+def test_shared_terms_are_words_used_across_languages() -> None:
+    from bot.retrieval.language_detection import shared_terms
+
+    texts = {
+        "en": ["Apply to Kela"],
+        "fi": ["Hae Kela tukea"],
+        "sv": ["Ansök hos Kela"],
+        "ru": ["Kela поможет"],
+    }
+    assert shared_terms(texts) == frozenset({"kela"})  # type: ignore[arg-type]
+    assert shared_terms(texts, min_languages=5) == frozenset()  # type: ignore[arg-type]
