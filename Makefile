@@ -1,11 +1,17 @@
 # Neuvo: `make setup` (environment), `make test` (everything CI runs). See README.md.
 PYTHON311 ?= python3.11
+# Rasa 3.6 needs Python 3.8-3.10: use python3.10 from the PATH, else one that pyenv installed.
+PYTHON310 ?= $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 \
+                 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+                 $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 VENV      := .venv
+RASA_VENV := .venv-rasa
+RASA_STAMP := $(RASA_VENV)/.installed
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 
-.PHONY: setup test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
+.PHONY: setup setup-rasa run train test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
 
 setup: $(STAMP)
 
@@ -18,6 +24,23 @@ $(STAMP): requirements.lock requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 	@echo "environment ready: $(VENV) (run '$(VENV)/bin/neuvo --help')"
+
+setup-rasa: $(RASA_STAMP)
+
+$(RASA_STAMP): requirements-rasa.lock
+	@test -n "$(PYTHON310)" || { echo "Rasa 3.6 needs Python 3.10, which was not found. Install it (e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv') or set PYTHON310=/path/to/python3.10"; exit 1; }
+	@test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install --quiet "pip<24.1"
+	$(RASA_VENV)/bin/python -m pip install --quiet --no-deps -r requirements-rasa.lock
+	@touch $(RASA_STAMP)
+	@echo "Rasa environment ready: $(RASA_VENV)"
+
+# Sets everything up, trains Rasa if its inputs changed, runs Rasa + the app with a web chat. Ctrl-C stops.
+run: setup setup-rasa
+	$(VENV)/bin/neuvo run
+
+train: setup setup-rasa
+	$(VENV)/bin/neuvo rasa train
 
 test: setup
 	$(VENV)/bin/neuvo kb validate

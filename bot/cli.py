@@ -185,34 +185,110 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluation.dataset import DatasetError, load_questions
-    from bot.evaluation.metrics import score
-    from bot.evaluation.report import format_comparison
-    from bot.evaluation.retrieval_eval import predict_all_modes
-    from bot.retrieval.scoring import Mode
 
     try:
         questions = load_questions(Path(args.file))
     except (OSError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.pipeline or args.start_service:
+        return _eval_pipeline(args, questions)
+    return _eval_retriever(args, questions)
+
+
+def _write_predictions(path: str, predictions: list[Any]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for p in predictions:
+            row = {
+                "id": p.question.id,
+                "topic": p.topic,
+                "entry_id": p.entry_id,
+                "language": p.language,
+                "confidence": p.confidence,
+            }
+            if p.classifies_intents:
+                row["intent"] = p.intent
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _eval_retriever(args: argparse.Namespace, questions: list[Any]) -> int:
+    from bot.evaluation.metrics import score
+    from bot.evaluation.report import format_comparison
+    from bot.evaluation.retrieval_eval import predict_all_modes
+    from bot.retrieval.scoring import Mode
+
     retriever = _retriever(quiet=args.json)
     predictions = predict_all_modes(retriever, questions)
     tables = {mode.value: score(preds) for mode, preds in predictions.items()}
     if args.predictions:
-        with open(args.predictions, "w", encoding="utf-8") as f:
-            for p in predictions[Mode.HYBRID]:
-                row = {
-                    "id": p.question.id,
-                    "topic": p.topic,
-                    "entry_id": p.entry_id,
-                    "language": p.language,
-                    "confidence": p.confidence,
-                }
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        _write_predictions(args.predictions, predictions[Mode.HYBRID])
     if args.json:
         print(json.dumps({"file": args.file, "modes": tables}, ensure_ascii=False, indent=2))
     else:
         print(format_comparison(tables))
+    return EXIT_OK
+
+
+def _eval_pipeline(args: argparse.Namespace, questions: list[Any]) -> int:
+    """Through /api/chat of a running service (--pipeline URL) or of one started for the run."""
+    from bot.evaluation.metrics import score
+    from bot.evaluation.pipeline_eval import PipelineError, predict_via_api
+    from bot.evaluation.report import format_comparison
+    from bot.launcher import LaunchError, free_port, start_stack
+
+    stack = None
+    url = args.pipeline
+    try:
+        if args.start_service:
+            stack = start_stack(free_port(), free_port())
+            url = stack.app_url
+        started = time.perf_counter()
+        predictions = predict_via_api(url, questions)
+        elapsed = time.perf_counter() - started
+    except (PipelineError, LaunchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    finally:
+        if stack:
+            stack.stop()
+    tables = {"pipeline": score(predictions)}
+    if args.predictions:
+        _write_predictions(args.predictions, predictions)
+    if args.json:
+        print(json.dumps({"file": args.file, "pipeline": url, "modes": tables}, ensure_ascii=False, indent=2))
+    else:
+        print(f"through {url}/api/chat ({len(questions)} questions in {elapsed:.1f} s)")
+        print(format_comparison(tables))
+    return EXIT_OK
+
+
+def cmd_export_nlu(args: argparse.Namespace) -> int:
+    from bot.config import REPO_ROOT
+    from bot.dialogue.nlu_export import export
+    from bot.knowledge.loader import load_knowledge_base
+
+    path = Path(args.out) if args.out else REPO_ROOT / "data" / "nlu" / "knowledge_questions.yml"
+    changed = export(load_knowledge_base(_settings().entries_dir), path)
+    print(f"{'wrote' if changed else 'unchanged'}: {path}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.launcher import run
+    from bot.settings import AppSettings
+
+    settings = AppSettings.from_env()
+    return run(settings.app_port, settings.rasa_port)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.launcher import LaunchError, ensure_model
+
+    try:
+        ensure_model()
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 
@@ -241,10 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuning", help="JSONL tuning set (default knowledge_base/tuning/tuning.jsonl)")
     p.set_defaults(func=cmd_calibrate)
 
+    rasa = sub.add_parser("rasa", help="the Rasa project").add_subparsers(dest="rasa_command", required=True)
+    p = rasa.add_parser("export-nlu", help="write data/nlu/knowledge_questions.yml from the knowledge base")
+    p.add_argument("--out", help="output file")
+    p.set_defaults(func=cmd_export_nlu)
+
+    p = rasa.add_parser("train", help="train the Rasa model if data/, domain.yml or config.yml changed")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("run", help="start Rasa and the app (training first if needed); Ctrl-C stops both")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("eval", help="evaluate retrieval on a JSONL question set, with baselines")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.add_argument("--predictions", help="write one JSON line per question here")
+    p.add_argument("--pipeline", metavar="URL", help="evaluate a running service through its /api/chat")
+    p.add_argument("--start-service", action="store_true", help="start Rasa + the app for the run, then stop")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -1,0 +1,67 @@
+"""Answering from the knowledge base, honestly saying so when there is no reliable answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import ActionServices, say, slot_language
+from bot.retrieval.text import InvalidQuery
+
+# After this many unanswered turns in a row, offer a person instead of asking to rephrase again.
+LOW_CONFIDENCE_TURNS_BEFORE_OFFER = 2
+
+
+class ActionAnswerQuestion(Action):
+    def __init__(self, services: ActionServices) -> None:
+        self.services = services
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = slot_language(tracker)
+        text = str(tracker.latest_message.get("text") or "")
+        responses = self.services.responses
+        try:
+            result = await anyio.to_thread.run_sync(self.services.search, text, language)
+        except InvalidQuery:
+            result = None
+        if result is not None and result.answer is not None:
+            answer = result.answer
+            template = "utter_kb_answer_in_english" if answer.fallback_language else "utter_kb_answer"
+            say(
+                dispatcher,
+                responses.render(
+                    template,
+                    language,
+                    title=answer.title,
+                    answer=answer.text,
+                    source=answer.sources[0],
+                    date=answer.last_reviewed,
+                ),
+            )
+            say(dispatcher, responses.render("utter_did_it_help", language))
+            return [
+                SlotSet("topic", answer.topic),
+                SlotSet("entry_id", answer.entry_id),
+                SlotSet("confidence", round(result.confidence, 4)),
+                SlotSet("low_confidence_turns", 0),
+                SlotSet("pending", "feedback"),
+            ]
+        misses = int(tracker.get_slot("low_confidence_turns") or 0) + 1
+        offer = misses >= LOW_CONFIDENCE_TURNS_BEFORE_OFFER
+        say(dispatcher, responses.render("utter_offer_person" if offer else "utter_no_answer", language))
+        return [
+            SlotSet("topic", None),
+            SlotSet("entry_id", None),
+            SlotSet("confidence", round(result.confidence, 4) if result else 0.0),
+            SlotSet("low_confidence_turns", 0 if offer else misses),
+            SlotSet("pending", "handoff" if offer else None),
+        ]

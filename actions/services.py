@@ -1,0 +1,32 @@
+"""What the actions need from the app, handed to them when they are registered (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.dialogue.responses import BotMessage, ResponseCatalog
+from bot.languages import FALLBACK_LANGUAGE, Language, is_language
+from bot.retrieval.retriever import RetrievalResult
+from bot.storage.store import ConversationStore
+
+
+@dataclass
+class ActionServices:
+    search: Callable[[str, Language], RetrievalResult]
+    store: ConversationStore
+    responses: ResponseCatalog
+
+
+def slot_language(tracker: Any) -> Language:
+    value = tracker.get_slot("language")
+    return value if isinstance(value, str) and is_language(value) else FALLBACK_LANGUAGE  # type: ignore[return-value]
+
+
+def say(dispatcher: CollectingDispatcher, message: BotMessage) -> None:
+    """Dispatch an app-rendered message (with its buttons) to Rasa's output."""
+    buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+    dispatcher.utter_message(text=message.text, buttons=buttons)

@@ -1,0 +1,1 @@
+"""The ASGI application: /api/chat, the web chat, /healthz and the in-process action endpoint for Rasa."""

@@ -1,0 +1,162 @@
+"""Application factory (`uvicorn --factory bot.app.main:create_app`; `neuvo run` also starts Rasa)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from rasa_sdk.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
+
+from actions.registry import build_executor
+from actions.services import ActionServices
+from bot.app.api_models import ButtonOut, ChatRequest, ChatResponse, ReplyOut
+from bot.config import KnowledgeSettings
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.messages import InboundMessage
+from bot.conversation.rasa_client import DialogueEngine, HttpRasaClient
+from bot.dialogue.responses import ResponseCatalog
+from bot.languages import Language
+from bot.retrieval.retriever import RetrievalResult, Retriever
+from bot.settings import AppSettings
+from bot.storage.store import ConversationStore
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: AppSettings | None = None,
+    knowledge: KnowledgeSettings | None = None,
+    dialogue: DialogueEngine | None = None,
+    retriever: Retriever | None = None,
+) -> FastAPI:
+    """Build the app; every dependency can be passed in (tests pass fakes), else it is made from settings."""
+    settings = settings or AppSettings.from_env()
+    knowledge = knowledge or KnowledgeSettings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        if retriever is not None:
+            ready_retriever = retriever
+        else:
+            ready_retriever = await anyio.to_thread.run_sync(
+                lambda: Retriever.from_settings(knowledge, show_progress=False)
+            )
+        store = ConversationStore(settings.database_url)
+        responses = ResponseCatalog.from_domain(settings.domain_path)
+        rasa = dialogue or HttpRasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+
+        def search(text: str, language: Language) -> RetrievalResult:
+            return ready_retriever.search(text, language=language)
+
+        app.state.retriever = ready_retriever
+        app.state.store = store
+        app.state.executor = build_executor(ActionServices(search, store, responses))
+        app.state.engine = ConversationEngine(store, rasa, search, ready_retriever.identifier, responses)
+        app.state.dialogue = rasa
+        monitor = asyncio.create_task(rasa.monitor()) if isinstance(rasa, HttpRasaClient) else None
+        log.info("app ready in %.1f s", time.perf_counter() - started)
+        try:
+            yield
+        finally:
+            if monitor:
+                monitor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await monitor
+            if isinstance(rasa, HttpRasaClient):
+                await rasa.aclose()
+
+    app = FastAPI(title="Neuvo", version="0.1.0", lifespan=lifespan)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def web_chat() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.post("/api/chat", response_model=ChatResponse)
+    async def chat(request: ChatRequest) -> ChatResponse:
+        result = await app.state.engine.handle(
+            InboundMessage(
+                sender_id=request.sender_id,
+                text=request.text,
+                channel=request.channel or "web",
+                language=request.language,  # type: ignore[arg-type]
+            )
+        )
+        return ChatResponse(
+            replies=[
+                ReplyOut(
+                    text=r.text, buttons=[ButtonOut(title=b.title, payload=b.payload) for b in r.buttons]
+                )
+                for r in result.replies
+            ],
+            language=result.language,
+            intent=result.intent,
+            topic=result.topic,
+            entry_id=result.entry_id,
+            confidence=result.confidence,
+            escalated=result.escalated,
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        rasa = app.state.dialogue
+        rasa_status = rasa.status if isinstance(rasa, HttpRasaClient) else {"reachable": rasa.available}
+        kb = app.state.retriever.kb
+        try:
+            database = await anyio.to_thread.run_sync(app.state.store.ping)
+        except Exception:  # reported, not raised: the health check must always answer
+            log.exception("database ping failed")
+            database = False
+        status = "ok" if rasa.available and database else "degraded"
+        body: dict[str, Any] = {
+            "status": status,
+            "rasa": rasa_status,
+            "actions": {"registered": sorted(a.name for a in app.state.executor.list_actions())},
+            "knowledge_base": {
+                "entries": len(kb.entries),
+                "content_hash": kb.content_hash[:12],
+                "index": "loaded",
+            },
+            "database": {"reachable": database},
+        }
+        return JSONResponse(body)
+
+    @app.post("/webhook", include_in_schema=False)
+    async def rasa_actions(request: Request) -> JSONResponse:
+        """Rasa's action endpoint, served in-process; Rasa sends the shared token as `?token=`."""
+        token = request.query_params.get("token", "")
+        if not hmac.compare_digest(token, settings.rasa_token):
+            raise HTTPException(status_code=403, detail="forbidden")
+        try:
+            action_call = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "invalid JSON"}, status_code=400)
+        if not isinstance(action_call, dict):
+            return JSONResponse({"error": "expected an object"}, status_code=400)
+        try:
+            result = await app.state.executor.run(action_call)
+        except ActionExecutionRejection as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
+        except ActionNotFoundException as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
+        except ActionMissingDomainException as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=449)
+        return JSONResponse(result.model_dump() if result else None)
+
+    return app

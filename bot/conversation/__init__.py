@@ -1,0 +1,1 @@
+"""The conversation engine: every channel's messages through Rasa, or retrieval when Rasa is down."""

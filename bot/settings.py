@@ -1,0 +1,73 @@
+"""Typed settings of the application and the launcher, read from the environment and checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import REPO_ROOT, ConfigError
+
+
+def _port(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a port number") from exc
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name}: {port} is outside 1-65535")
+    return port
+
+
+def _seconds(env: dict[str, str] | os._Environ[str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a number of seconds") from exc
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Environment variables:
+
+    APP_PORT (8000), RASA_PORT (5005), RASA_URL (http://127.0.0.1:$RASA_PORT), NEUVO_RASA_TOKEN (shared secret
+    between the app and Rasa; the launcher generates one per run), RASA_TIMEOUT_SECONDS (2: slower means
+    degraded mode), DATABASE_URL (sqlite under .cache/neuvo/), NEUVO_DOMAIN (domain.yml).
+    """
+
+    app_port: int
+    rasa_port: int
+    rasa_url: str
+    rasa_token: str
+    rasa_timeout: float
+    database_url: str
+    domain_path: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:
+        env = os.environ if environ is None else environ
+        app_port = _port(env, "APP_PORT", 8000)
+        rasa_port = _port(env, "RASA_PORT", 5005)
+        rasa_url = env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}"
+        if not rasa_url.startswith(("http://", "https://")):
+            raise ConfigError(f"RASA_URL: {rasa_url!r} is not an http(s) URL")
+        token = env.get("NEUVO_RASA_TOKEN") or secrets.token_urlsafe(24)
+        db_default = f"sqlite:///{REPO_ROOT / '.cache' / 'neuvo' / 'neuvo.db'}"
+        domain = Path(env.get("NEUVO_DOMAIN") or REPO_ROOT / "domain.yml")
+        if not domain.is_file():
+            raise ConfigError(f"NEUVO_DOMAIN: {domain} does not exist")
+        return cls(
+            app_port=app_port,
+            rasa_port=rasa_port,
+            rasa_url=rasa_url.rstrip("/"),
+            rasa_token=token,
+            rasa_timeout=_seconds(env, "RASA_TIMEOUT_SECONDS", 2.0),
+            database_url=env.get("DATABASE_URL") or db_default,
+            domain_path=domain,
+        )
