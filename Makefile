@@ -11,7 +11,7 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 
-.PHONY: setup setup-rasa run train test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
+.PHONY: setup setup-rasa browser run train bench eval test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
 
 setup: $(STAMP)
 
@@ -42,17 +42,26 @@ run: setup setup-rasa
 train: setup setup-rasa
 	$(VENV)/bin/neuvo rasa train
 
-test: setup
+# Everything CI runs: both environments, the browser for the web-chat test, the knowledge-base check, all tests
+# (end-to-end ones start their own Rasa + app on free loopback ports and train the Rasa model if needed).
+test: setup setup-rasa browser
 	$(VENV)/bin/neuvo kb validate
 	$(PY) -m pytest
 
+# Debian's Chromium for the browser test (Playwright never downloads a browser here). Best effort: without it
+# the browser test is skipped with its reason shown.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "note: chromium is not installed; the browser test will be skipped"; }
+
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow and not e2e"
 
 lint: setup
-	$(VENV)/bin/ruff check bot tests benchmarks
-	$(VENV)/bin/ruff format --check bot tests benchmarks
-	$(VENV)/bin/mypy bot
+	$(VENV)/bin/ruff check bot actions rasa_addons tests benchmarks
+	$(VENV)/bin/ruff format --check bot actions rasa_addons tests benchmarks
+	$(VENV)/bin/mypy bot actions
 
 kb-validate: setup
 	$(VENV)/bin/neuvo kb validate
@@ -71,6 +80,14 @@ eval-kb: setup
 
 bench-kb: setup
 	$(PY) benchmarks/bench_kb.py
+
+# /api/chat end to end vs Rasa's REST channel alone, concurrency 1 and 8 (starts its own Rasa + app).
+bench: setup setup-rasa
+	$(PY) -m benchmarks.bench_chat
+
+# The development set (or FILE=...) through the full pipeline: /api/chat with Rasa (starts its own service).
+eval: setup setup-rasa
+	$(VENV)/bin/neuvo eval $(if $(FILE),$(FILE),$(EVAL_FILE)) --start-service
 
 clean:
 	rm -rf .cache .pytest_cache .mypy_cache .ruff_cache

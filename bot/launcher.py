@@ -22,6 +22,7 @@ import httpx
 from bot.config import REPO_ROOT
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+LOG_DIR = REPO_ROOT / ".cache" / "neuvo"
 MODELS = REPO_ROOT / "models"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_addons")
 
@@ -60,6 +61,9 @@ def rasa_env(token: str, app_port: int) -> dict[str, str]:
     env = {**os.environ, "NEUVO_RASA_TOKEN": token, "APP_PORT": str(app_port), "PYTHONPATH": str(REPO_ROOT)}
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Many requests at once on few cores: one thread per operation avoids oversubscribing the CPU.
+    env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+    env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
     return env
 
 
@@ -132,7 +136,21 @@ class Stack:
                 proc.wait()
 
 
+def rasa_log_path(rasa_port: int) -> Path:
+    return LOG_DIR / f"rasa-{rasa_port}.log"
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 def start_rasa(model: Path, token: str, app_port: int, rasa_port: int) -> subprocess.Popen[bytes]:
+    """Start Rasa in the background; its output goes to .cache/neuvo/rasa-<port>.log."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_file = rasa_log_path(rasa_port).open("ab")
     command = [
         str(RASA_BIN),
         "run",
@@ -150,11 +168,17 @@ def start_rasa(model: Path, token: str, app_port: int, rasa_port: int) -> subpro
         "--credentials",
         "credentials.yml",
     ]
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=rasa_env(token, app_port))
+    try:
+        return subprocess.Popen(
+            command, cwd=REPO_ROOT, env=rasa_env(token, app_port), stdout=log_file, stderr=subprocess.STDOUT
+        )
+    finally:
+        log_file.close()  # the child keeps its own handle
 
 
 def start_app(token: str, app_port: int, rasa_port: int, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
     env = {**os.environ, "NEUVO_RASA_TOKEN": token, "APP_PORT": str(app_port), "RASA_PORT": str(rasa_port)}
+    env.setdefault("NEUVO_TORCH_THREADS", "1")  # the service handles many messages at once
     command = [
         sys.executable,
         "-m",
@@ -178,6 +202,12 @@ def wait_ready(stack: Stack, timeout: float) -> str:
     while time.monotonic() < deadline:
         if stack.app.poll() is not None:
             raise LaunchError(f"the app stopped during start-up (exit {stack.app.returncode})")
+        if stack.rasa is not None and stack.rasa.poll() is not None:
+            port = int(stack.rasa_url.rsplit(":", 1)[1])
+            raise LaunchError(
+                f"Rasa stopped during start-up (exit {stack.rasa.returncode}); the end of its log:\n"
+                + log_tail(rasa_log_path(port))
+            )
         try:
             status = httpx.get(f"{stack.app_url}/healthz", timeout=2).json()["status"]
         except (httpx.HTTPError, ValueError, KeyError):
@@ -214,7 +244,8 @@ def run(app_port: int, rasa_port: int) -> int:
     print(
         f"\nNeuvo is running (ready in {time.perf_counter() - started:.0f} s)\n"
         f"  web chat:  {stack.app_url}/\n  API:       POST {stack.app_url}/api/chat\n"
-        f"  health:    {stack.app_url}/healthz\n  Rasa:      {stack.rasa_url} (loopback only)\n"
+        f"  health:    {stack.app_url}/healthz\n  Rasa:      {stack.rasa_url} (loopback only; log in "
+        f"{rasa_log_path(rasa_port).relative_to(REPO_ROOT)})\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

@@ -65,7 +65,13 @@ class SentenceTransformerEmbedder:
         if Path(location).is_dir():
             # A local folder must never trigger a hub download (this service runs without internet).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        threads = os.environ.get("NEUVO_TORCH_THREADS")
+        if threads:
+            # One query at a time per request; a service under load is faster with one thread per query.
+            torch.set_num_threads(max(1, int(threads)))
 
         try:
             self._model = SentenceTransformer(location, device="cpu")
@@ -73,7 +79,17 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: cannot load {name_or_path!r}: {exc}") from exc
         # Questions are short; 128 word pieces keep long messages and answers fast to embed.
         self._model.max_seq_length = min(self._model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
-        self._fingerprint = f"{model_fingerprint(location)}-{MAX_TOKENS}"
+        quantize = os.environ.get("NEUVO_EMBEDDING_INT8", "1") != "0"
+        if quantize:
+            # int8 weights for the linear layers: about 2.5x faster on a CPU; the index is built the same way.
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._model = torch.ao.quantization.quantize_dynamic(
+                    self._model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+        self._fingerprint = f"{model_fingerprint(location)}-{MAX_TOKENS}{'-int8' if quantize else ''}"
         # sentence-transformers 5 renamed the method; keep both for pinned older releases.
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None)

@@ -131,7 +131,6 @@ class Retriever:
             dense=best_per_entry(own, "dense"),
             lexical=best_per_entry(own, "lexical"),
             whole_entry=best_per_entry(own, "whole"),
-            dense_all=best_per_entry(ALL, "dense"),
             lexical_all=best_per_entry(ALL, "lexical"),
             whole_entry_all=best_per_entry(ALL, "whole"),
         )

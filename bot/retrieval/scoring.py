@@ -19,12 +19,15 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class EntryScores:
-    """Per-entry best document similarity, in the query's language and across all languages."""
+    """Per-entry best document similarity, in the query's language and (lexical) across all languages.
+
+    Dense similarity is computed in the query's language only: the embedding model is English-only, so its
+    similarities between texts in different languages are noise (checked on the tuning set: no difference).
+    """
 
     dense: np.ndarray
     lexical: np.ndarray
     whole_entry: np.ndarray
-    dense_all: np.ndarray
     lexical_all: np.ndarray
     whole_entry_all: np.ndarray
 
@@ -48,7 +51,7 @@ class ScoringParams:
     def fused(self, scores: EntryScores) -> np.ndarray:
         w, e = self.dense_weight, self.whole_entry_weight
         own = w * scores.dense + (1 - w) * ((1 - e) * scores.lexical + e * scores.whole_entry)
-        other = w * scores.dense_all + (1 - w) * ((1 - e) * scores.lexical_all + e * scores.whole_entry_all)
+        other = w * scores.dense + (1 - w) * ((1 - e) * scores.lexical_all + e * scores.whole_entry_all)
         return np.maximum(own, other - self.cross_language_penalty)
 
     def confidence(self, top: float, margin: float) -> float:

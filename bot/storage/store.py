@@ -92,13 +92,22 @@ class ConversationStore:
                 row.id, row.channel, row.sender_id, row.language, bool(row.language_locked)
             )
 
+    @staticmethod
+    def _ensure(s: Session, conversation_id: str) -> Conversation:
+        """The conversation row, created for ids the app has not seen (Rasa's own channels, used directly)."""
+        row = s.get(Conversation, conversation_id)
+        if row is None:
+            row = Conversation(id=conversation_id, channel="rasa", sender_id=conversation_id)
+            s.add(row)
+            s.flush()
+        return row
+
     def set_language(self, conversation_id: str, language: str, *, locked: bool) -> None:
         with self.session() as s, s.begin():
-            row = s.get(Conversation, conversation_id)
-            if row is not None:
-                row.language = language
-                row.language_locked = locked or bool(row.language_locked)
-                row.updated_at = utcnow()
+            row = self._ensure(s, conversation_id)
+            row.language = language
+            row.language_locked = locked or bool(row.language_locked)
+            row.updated_at = utcnow()
 
     def record_turn(
         self,
@@ -144,6 +153,7 @@ class ConversationStore:
         transcript: list[dict[str, str]],
     ) -> int:
         with self.session() as s, s.begin():
+            self._ensure(s, conversation_id)
             row = Escalation(
                 conversation_id=conversation_id,
                 reason=reason,
@@ -177,6 +187,7 @@ class ConversationStore:
 
     def add_feedback(self, conversation_id: str, entry_id: str | None, *, positive: bool) -> None:
         with self.session() as s, s.begin():
+            self._ensure(s, conversation_id)
             s.add(Feedback(conversation_id=conversation_id, entry_id=entry_id, positive=positive))
 
     def messages(self, conversation_id: str) -> list[tuple[str, str]]:
