@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import ActionServices, say, slot_language
+from bot.dialogue.answers import answer_message
 from bot.retrieval.text import InvalidQuery
 
 # After this many unanswered turns in a row, offer a person instead of asking to rephrase again.
@@ -35,18 +36,7 @@ class ActionAnswerQuestion(Action):
             result = None
         if result is not None and result.answer is not None:
             answer = result.answer
-            template = "utter_kb_answer_in_english" if answer.fallback_language else "utter_kb_answer"
-            say(
-                dispatcher,
-                responses.render(
-                    template,
-                    language,
-                    title=answer.title,
-                    answer=answer.text,
-                    source=answer.sources[0],
-                    date=answer.last_reviewed,
-                ),
-            )
+            say(dispatcher, answer_message(responses, answer, language))
             say(dispatcher, responses.render("utter_did_it_help", language))
             return [
                 SlotSet("topic", answer.topic),

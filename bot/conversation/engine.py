@@ -13,6 +13,7 @@ from bot.conversation.language_policy import decide, requested_language
 from bot.conversation.messages import InboundMessage, TurnResult
 from bot.conversation.rasa_client import DialogueEngine, RasaUnavailable
 from bot.conversation.sender_locks import SenderLocks
+from bot.dialogue.answers import answer_message
 from bot.dialogue.responses import BotMessage, ResponseCatalog
 from bot.languages import FALLBACK_LANGUAGE, Language, as_language, is_language
 from bot.retrieval.language_detection import LanguageIdentifier
@@ -107,17 +108,7 @@ class ConversationEngine:
         replies: list[BotMessage] = []
         answer = found.answer if found else None
         if answer:
-            template = "utter_kb_answer_in_english" if answer.fallback_language else "utter_kb_answer"
-            replies.append(
-                self.responses.render(
-                    template,
-                    language,
-                    title=answer.title,
-                    answer=answer.text,
-                    source=answer.sources[0],
-                    date=answer.last_reviewed,
-                )
-            )
+            replies.append(answer_message(self.responses, answer, language))
         else:
             replies.append(self.responses.render("utter_no_answer", language))
         replies.append(self.responses.render("utter_degraded_note", language))
