@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,17 +93,13 @@ class Retriever:
 
     @classmethod
     def from_settings(cls, settings: KnowledgeSettings, *, show_progress: bool = True) -> Retriever:
-        # Importing and loading the model is the slowest part of a start; read the knowledge base and load
-        # the language models meanwhile.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
-            embedder_loading = pool.submit(SentenceTransformerEmbedder, settings.embedding_model)
-            kb = load_knowledge_base(settings.entries_dir)
-            for problem in kb.problems:
-                log.warning("knowledge base: %s (entry left out)", problem)
-            calibration = load_calibration(settings.calibration_path, kb)
-            identifier = LanguageIdentifier()
-            identifier.warm_up()
-            embedder = embedder_loading.result()
+        kb = load_knowledge_base(settings.entries_dir)
+        for problem in kb.problems:
+            log.warning("knowledge base: %s (entry left out)", problem)
+        calibration = load_calibration(settings.calibration_path, kb)
+        identifier = LanguageIdentifier()
+        identifier.warm_up()
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
         index, _ = load_or_build(kb, embedder, settings.cache_dir, show_progress=show_progress)
         identifier.shared_terms = index.shared_terms
         return cls(kb, index, embedder, calibration, identifier)
