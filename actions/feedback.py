@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import ActionServices, say, slot_language
+from actions.services import NeuvoAction, say, slot_language
 
 POSITIVE_INTENTS = {"feedback_positive", "affirm"}
 
 
-class ActionFeedback(Action):
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
+class ActionFeedback(NeuvoAction):
     def name(self) -> str:
         return "action_feedback"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import ActionServices, say, slot_language
+from actions.services import NeuvoAction, say, slot_language
 
 TRANSCRIPT_LIMIT = 100  # the latest messages are what an advisor reads first
 
@@ -24,10 +24,7 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     return lines[-TRANSCRIPT_LIMIT:]
 
 
-class ActionOfferHandoff(Action):
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
+class ActionOfferHandoff(NeuvoAction):
     def name(self) -> str:
         return "action_offer_handoff"
 
@@ -38,10 +35,7 @@ class ActionOfferHandoff(Action):
         return [SlotSet("pending", "handoff")]
 
 
-class ActionDeclineHandoff(Action):
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
+class ActionDeclineHandoff(NeuvoAction):
     def name(self) -> str:
         return "action_decline_handoff"
 
@@ -52,10 +46,7 @@ class ActionDeclineHandoff(Action):
         return [SlotSet("pending", None), SlotSet("low_confidence_turns", 0)]
 
 
-class ActionEscalate(Action):
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
+class ActionEscalate(NeuvoAction):
     def name(self) -> str:
         return "action_escalate"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import ActionServices, say, slot_language
+from actions.services import NeuvoAction, say, slot_language
 from bot.dialogue.answers import answer_message
 from bot.retrieval.text import InvalidQuery
 
@@ -17,10 +17,7 @@ from bot.retrieval.text import InvalidQuery
 LOW_CONFIDENCE_TURNS_BEFORE_OFFER = 2
 
 
-class ActionAnswerQuestion(Action):
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
+class ActionAnswerQuestion(NeuvoAction):
     def name(self) -> str:
         return "action_answer_question"
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.dialogue.responses import BotMessage, ResponseCatalog
@@ -19,6 +20,13 @@ class ActionServices:
     search: Callable[[str, Language], RetrievalResult]
     store: ConversationStore
     responses: ResponseCatalog
+
+
+class NeuvoAction(Action):
+    """A rasa-sdk action that is handed the app's services when it is registered (actions/registry.py)."""
+
+    def __init__(self, services: ActionServices) -> None:
+        self.services = services
 
 
 def slot_language(tracker: Any) -> Language:

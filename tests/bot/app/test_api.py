@@ -176,3 +176,65 @@ async def test_web_chat_page_is_served(tmp_path: Path) -> None:
         assert page.status_code == 200 and "/static/chat.js" in page.text
         script = await client.get("/static/chat.js")
         assert 'new Set(["ar", "fa"])' in script.text
+
+
+def _action_call(action: str, text: str, slots: dict[str, Any]) -> dict[str, Any]:
+    tracker = {
+        "sender_id": "c-actions",
+        "slots": slots,
+        "latest_message": {"text": text, "intent": {"name": "ask_question"}, "entities": []},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": None,
+    }
+    return {
+        "next_action": action,
+        "sender_id": "c-actions",
+        "tracker": tracker,
+        "domain": {},
+        "version": "3.6.21",
+    }
+
+
+def _slots(body: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in body["events"] if e["event"] == "slot"}
+
+
+async def test_knowledge_action_answers_with_source_and_asks_for_feedback(tmp_path: Path) -> None:
+    async with running_app(tmp_path, FakeDialogue()) as (_, client):
+        call = _action_call(
+            "action_answer_question", "mistä saan verokortin uuteen työhön", {"language": "fi"}
+        )
+        body = (await client.post("/webhook?token=test-token", json=call)).json()
+        texts = [r["text"] for r in body["responses"]]
+        assert texts[0].startswith("tax_card fi") and "Lähde: https://www.infofinland.fi/" in texts[0]
+        assert texts[1] == "Oliko tästä apua?"
+        assert [b["payload"] for b in body["responses"][1]["buttons"]] == [
+            "/feedback_positive",
+            "/feedback_negative",
+        ]
+        slots = _slots(body)
+        assert slots["topic"] == "tax_card" and slots["entry_id"] == "tax_card.basics"
+        assert slots["pending"] == "feedback" and slots["low_confidence_turns"] == 0
+
+
+async def test_two_unanswered_questions_in_a_row_offer_a_person(tmp_path: Path) -> None:
+    async with running_app(tmp_path, FakeDialogue()) as (_, client):
+        question = "quantum chromodynamics lattice gauge symmetry"
+        first = (
+            await client.post(
+                "/webhook?token=test-token",
+                json=_action_call("action_answer_question", question, {"language": "en"}),
+            )
+        ).json()
+        assert first["responses"][0]["text"].startswith("I'm sorry, I don't have reliable information")
+        assert _slots(first)["low_confidence_turns"] == 1 and _slots(first)["pending"] is None
+        second_call = _action_call(
+            "action_answer_question", question, {"language": "en", "low_confidence_turns": 1}
+        )
+        second = (await client.post("/webhook?token=test-token", json=second_call)).json()
+        assert second["responses"][0]["text"].startswith("I'm still not sure I can help")
+        assert [b["payload"] for b in second["responses"][0]["buttons"]] == ["/affirm", "/deny"]
+        assert _slots(second)["pending"] == "handoff" and _slots(second)["topic"] is None
