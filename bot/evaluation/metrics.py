@@ -21,6 +21,8 @@ class Prediction:
     intent: str | None = None
     # False where the system under test has no intent classifier (the retriever alone): no intent score then.
     classifies_intents: bool = False
+    # False where only the top answer is known (through /api/chat): no MRR then.
+    ranks_topics: bool = True
 
 
 def _share(hits: int, total: int) -> float | None:
@@ -41,7 +43,7 @@ def score(predictions: Iterable[Prediction]) -> dict[str, dict[str, float | int 
         intents = [p for p in preds if p.question.kind == "intent" and p.classifies_intents]
         answered = [p for p in topical + oos if p.topic is not None]
         rr = []
-        for p in topical:
+        for p in (p for p in topical if p.ranks_topics):
             ranks = [i for i, t in enumerate(p.ranked_topics[:5], start=1) if t == p.question.topic]
             rr.append(1.0 / ranks[0] if ranks else 0.0)
         table[name] = {

@@ -38,9 +38,9 @@ def predict_via_api(
                     entry_id=body["entry_id"],
                     language=body["language"],
                     confidence=body["confidence"],
-                    ranked_topics=(body["topic"],) if body["topic"] else (),
                     intent=body["intent"],
                     classifies_intents=True,
+                    ranks_topics=False,
                 )
             )
     return predictions

@@ -36,6 +36,13 @@ def test_scores_per_language_and_overall() -> None:
     assert table["so"]["topic_accuracy"] is None
 
 
+def test_no_mrr_when_only_the_top_answer_is_known() -> None:
+    q = EvalQuestion("q", "fi", "text", "topic", topic="tax_card")
+    table = score([Prediction(q, "tax_card", None, "fi", 0.9, ranks_topics=False)])
+    assert table["overall"]["topic_accuracy"] == 1.0
+    assert table["overall"]["mrr_at_5"] is None
+
+
 def test_dataset_lines_are_checked(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(
