@@ -31,7 +31,7 @@ class FakeDialogue:
             raise RasaUnavailable("down")
         self.seen.append((conversation_id, text, metadata["language"]))
         await asyncio.sleep(0)  # give other requests the chance to interleave, were there no per-sender lock
-        return RasaTurn([BotMessage(f"echo: {text}")], "greet", 0.99, {"_actions": []})
+        return RasaTurn([BotMessage(f"echo: {text}")], "greet", 0.99)
 
     async def check(self) -> bool:
         return self.available

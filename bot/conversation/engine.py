@@ -80,7 +80,7 @@ class ConversationEngine:
         except RasaUnavailable:
             result = await self._degraded(text, language)
         else:
-            actions = turn.slots.get("_actions", [])
+            actions = turn.actions
             answered = "action_answer_question" in actions and bool(turn.slots.get("entry_id"))
             new_language = turn.slots.get("language")
             if isinstance(new_language, str) and is_language(new_language):

@@ -21,11 +21,12 @@ class RasaUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class RasaTurn:
-    """What Rasa did with one message: the bot's messages, the intent, and the slots this turn set."""
+    """What Rasa did with one message: replies, intent, and the actions run and slots set this turn."""
 
     messages: list[BotMessage]
     intent: str | None
     intent_confidence: float | None
+    actions: list[str] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
 
 
@@ -138,5 +139,6 @@ def _parse_turn(body: dict[str, Any]) -> RasaTurn:
         messages=messages,
         intent=intent.get("name"),
         intent_confidence=intent.get("confidence"),
-        slots={**(turn.get("slots_set") or {}), "_actions": list(turn.get("actions") or [])},
+        actions=[str(a) for a in turn.get("actions") or []],
+        slots=dict(turn.get("slots_set") or {}),
     )
