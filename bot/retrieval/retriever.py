@@ -97,12 +97,11 @@ class Retriever:
         for problem in kb.problems:
             log.warning("knowledge base: %s (entry left out)", problem)
         calibration = load_calibration(settings.calibration_path, kb)
-        identifier = LanguageIdentifier()
-        identifier.warm_up()
         embedder = SentenceTransformerEmbedder(settings.embedding_model)
         index, _ = load_or_build(kb, embedder, settings.cache_dir, show_progress=show_progress)
-        identifier.shared_terms = index.shared_terms
-        return cls(kb, index, embedder, calibration, identifier)
+        retriever = cls(kb, index, embedder, calibration)
+        retriever.identifier.warm_up()  # load lingua's models now, not on the first user's message
+        return retriever
 
     def entry_scores(self, text: str, language: Language) -> EntryScores:
         n = len(self.kb.entries)
