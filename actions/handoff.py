@@ -55,6 +55,7 @@ class ActionEscalate(NeuvoAction):
     ) -> list[dict[str, Any]]:
         language = slot_language(tracker)
         lines = transcript(tracker)
+        conversation = await anyio.to_thread.run_sync(self.services.store.get_conversation, tracker.sender_id)
         await anyio.to_thread.run_sync(
             lambda: self.services.store.add_escalation(
                 tracker.sender_id,
@@ -63,6 +64,7 @@ class ActionEscalate(NeuvoAction):
                 summary=tracker.get_slot("handoff_summary"),
                 contact=tracker.get_slot("handoff_contact"),
                 transcript=lines,
+                channel=conversation.channel if conversation else None,
             )
         )
         say(dispatcher, self.services.responses.render("utter_handoff_done", language))

@@ -27,8 +27,10 @@ class ActionAnswerQuestion(NeuvoAction):
         language = slot_language(tracker)
         text = str(tracker.latest_message.get("text") or "")
         responses = self.services.responses
+        conversation = await anyio.to_thread.run_sync(self.services.store.get_conversation, tracker.sender_id)
+        audience = conversation.audience if conversation else None
         try:
-            result = await anyio.to_thread.run_sync(self.services.search, text, language)
+            result = await anyio.to_thread.run_sync(self.services.search, text, language, audience)
         except InvalidQuery:
             result = None
         if result is not None and result.answer is not None:

@@ -14,10 +14,13 @@ from bot.languages import FALLBACK_LANGUAGE, Language, is_language
 from bot.retrieval.retriever import RetrievalResult
 from bot.storage.store import ConversationStore
 
+# search(text, language, audience): audience "resident" limits answers to the facts-about-immigration topics.
+Search = Callable[[str, Language, str | None], RetrievalResult]
+
 
 @dataclass
 class ActionServices:
-    search: Callable[[str, Language], RetrievalResult]
+    search: Search
     store: ConversationStore
     responses: ResponseCatalog
 

@@ -25,6 +25,7 @@ class FakeDialogue:
     def __init__(self) -> None:
         self.available = True
         self.seen: list[tuple[str, str, str]] = []
+        self.forgotten: list[str] = []
 
     async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
         if not self.available:
@@ -35,6 +36,9 @@ class FakeDialogue:
 
     async def check(self) -> bool:
         return self.available
+
+    async def forget(self, conversation_id: str) -> None:
+        self.forgotten.append(conversation_id)
 
     async def monitor(self) -> None:
         return None
@@ -48,7 +52,11 @@ async def running_app(
         {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "NEUVO_RASA_TOKEN": "test-token"}
     )
     app = create_app(
-        settings, KnowledgeSettings.from_env(), dialogue=dialogue, retriever=tiny_retriever(tmp_path)
+        settings,
+        KnowledgeSettings.from_env(),
+        dialogue=dialogue,
+        retriever=tiny_retriever(tmp_path),
+        channels=[],
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -34,6 +34,10 @@ from bot.languages import Language
 from bot.retrieval.retriever import RetrievalResult, Retriever
 from bot.settings import AppSettings
 from bot.storage.store import ConversationStore
+from channels.base import ChannelAdapter
+from channels.hub import ChannelHub
+from channels.registry import CHANNELS, build_channels
+from channels.settings import ChannelSettings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -44,10 +48,14 @@ def create_app(
     knowledge: KnowledgeSettings | None = None,
     dialogue: DialogueEngine | None = None,
     retriever: Retriever | None = None,
+    channels: list[ChannelAdapter] | None = None,
 ) -> FastAPI:
     """Build the app; every dependency can be passed in (tests pass fakes), else it is made from settings."""
     settings = settings or AppSettings.from_env()
     knowledge = knowledge or KnowledgeSettings.from_env()
+    responses = ResponseCatalog.load(settings.domain_path)
+    if channels is None:
+        channels = build_channels(ChannelSettings.from_env(), responses)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,22 +67,32 @@ def create_app(
                 lambda: Retriever.from_settings(knowledge, show_progress=False)
             )
         store = ConversationStore(settings.database_url)
-        responses = ResponseCatalog.from_domain(settings.domain_path)
         rasa = dialogue or HttpRasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
 
-        def search(text: str, language: Language) -> RetrievalResult:
-            return ready_retriever.search(text, language=language)
+        def search(text: str, language: Language, audience: str | None = None) -> RetrievalResult:
+            return ready_retriever.search(text, language=language, audience=audience)
 
         app.state.retriever = ready_retriever
         app.state.store = store
         app.state.executor = build_executor(ActionServices(search, store, responses))
-        app.state.engine = ConversationEngine(store, rasa, search, ready_retriever.identifier, responses)
+        app.state.engine = ConversationEngine(
+            store, rasa, search, ready_retriever.identifier, responses, ready_retriever.answer_for
+        )
         app.state.dialogue = rasa
+        app.state.responses = responses
+        hub = ChannelHub(app.state.engine, store, responses, {c.name: c.output for c in channels})
+        app.state.hub = hub
+        app.state.channels = channels
+        for channel in channels:
+            await channel.start(hub)
         monitor = asyncio.create_task(rasa.monitor()) if isinstance(rasa, HttpRasaClient) else None
-        log.info("app ready in %.1f s", time.perf_counter() - started)
+        log.info("app ready in %.1f s (channels: %s)", time.perf_counter() - started, _names(channels))
         try:
             yield
         finally:
+            for channel in channels:
+                await channel.stop()
+            await hub.close()
             if monitor:
                 monitor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -84,6 +102,8 @@ def create_app(
 
     app = FastAPI(title="Neuvo", version="0.1.0", lifespan=lifespan)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for channel in channels:
+        app.include_router(channel.router())
 
     @app.get("/", include_in_schema=False)
     async def web_chat() -> FileResponse:
@@ -91,6 +111,9 @@ def create_app(
 
     @app.post("/api/chat", response_model=ChatResponse)
     async def chat(request: ChatRequest) -> ChatResponse:
+        if request.channel in CHANNELS:
+            # A platform's addresses are only ever taken from its verified webhook, never from this API.
+            raise HTTPException(status_code=422, detail=f"channel {request.channel!r} is reserved")
         result = await app.state.engine.handle(
             InboundMessage(
                 sender_id=request.sender_id,
@@ -162,3 +185,7 @@ def create_app(
         return JSONResponse(result.model_dump() if result else None)
 
     return app
+
+
+def _names(channels: list[ChannelAdapter]) -> str:
+    return ", ".join(c.name for c in channels) or "web only"

@@ -40,6 +40,10 @@ class DialogueEngine(Protocol):
 
     async def check(self) -> bool: ...
 
+    async def forget(self, conversation_id: str) -> None:
+        """Erase the dialogue state of one conversation (a person asked to delete their data)."""
+        ...
+
 
 class HttpRasaClient:
     """Sends messages to the Neuvo channel of a Rasa server; remembers whether Rasa is up.
@@ -93,6 +97,19 @@ class HttpRasaClient:
             self._mark_down(f"HTTP {response.status_code}")
             raise RasaUnavailable(f"HTTP {response.status_code}")
         return _parse_turn(response.json())
+
+    async def forget(self, conversation_id: str) -> None:
+        """Replace the conversation's tracker with an empty one. Raises RasaUnavailable if Rasa refuses."""
+        try:
+            response = await self._client.put(
+                f"/conversations/{conversation_id}/tracker/events",
+                params={"token": self._token},
+                json=[],
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"HTTP {response.status_code}")
 
     async def check(self) -> bool:
         """Ask Rasa for its status (needs the loaded model); updates `available`."""

@@ -14,6 +14,8 @@ import yaml
 
 from bot.languages import FALLBACK_LANGUAGE, Language
 
+TEXTS_DIR = Path(__file__).parent / "texts"
+
 
 @dataclass(frozen=True)
 class Button:
@@ -51,6 +53,34 @@ class ResponseCatalog:
                 by_language.setdefault(language or "*", message)
             responses[name] = by_language
         return cls(responses)
+
+    @classmethod
+    def load(cls, domain: Path, texts_dir: Path | None = None) -> ResponseCatalog:
+        """The domain's responses plus the channel texts in `texts_dir` (texts Rasa itself never sends)."""
+        catalog = cls.from_domain(domain)
+        for path in sorted((texts_dir or TEXTS_DIR).glob("*.yml")):
+            catalog.add_texts(path)
+        return catalog
+
+    def add_texts(self, path: Path) -> None:
+        """Add texts written as `name: {text: {<lang>: ...}, buttons: [{payload, title: {<lang>: ...}}]}`."""
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+        for name, spec in data.items():
+            if name in self._responses:
+                raise ValueError(f"{path}: {name} is already defined")
+            texts: dict[str, str] = spec["text"]
+            buttons = spec.get("buttons") or []
+            self._responses[name] = {
+                language: BotMessage(
+                    str(text),
+                    [
+                        Button(str(b["title"].get(language) or b["title"]["en"]), str(b["payload"]))
+                        for b in buttons
+                    ],
+                )
+                for language, text in texts.items()
+            }
 
     def names(self) -> list[str]:
         return sorted(self._responses)

@@ -90,6 +90,13 @@ class Retriever:
         self.calibration = calibration
         self.identifier = identifier or LanguageIdentifier(index.shared_terms)
         self._topics = np.array([e.topic for e in kb.entries])
+        self._audiences = np.array([e.audience.value for e in kb.entries])
+        self._by_id = {e.id: e for e in kb.entries}
+
+    def answer_for(self, entry_id: str, language: Language) -> Answer | None:
+        """The answer of one entry in `language` (English where it lacks it), or None for an unknown id."""
+        entry = self._by_id.get(entry_id)
+        return make_answer(entry, language) if entry else None
 
     @classmethod
     def from_settings(cls, settings: KnowledgeSettings, *, show_progress: bool = True) -> Retriever:
@@ -142,12 +149,18 @@ class Retriever:
         language: Language,
         language_confidence: float,
         k: int,
+        audience: str | None = None,
     ) -> RetrievalResult:
-        """Rank entries by fused score; answer from the top one only if its calibrated confidence is high."""
+        """Rank entries by fused score; answer from the top one only if its calibrated confidence is high.
+
+        With an `audience`, only entries for that audience (or for all) can be found.
+        """
         fused = params.fused(scores)
+        if audience is not None:
+            fused = np.where(np.isin(self._audiences, [audience, "all"]), fused, -1e6)
         order = np.argsort(-fused, kind="stable")
         top = int(order[0])
-        other_topic = fused[self._topics != self._topics[top]]
+        other_topic = fused[(self._topics != self._topics[top]) & (fused > -1e5)]
         margin = float(fused[top] - (other_topic.max() if len(other_topic) else 0.0))
         confidence = params.confidence(float(fused[top]), margin)
         hits = [
@@ -165,7 +178,13 @@ class Retriever:
         )
 
     def search(
-        self, text: str, *, language: str | None = None, k: int = 5, mode: Mode = Mode.HYBRID
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        k: int = 5,
+        mode: Mode = Mode.HYBRID,
+        audience: str | None = None,
     ) -> RetrievalResult:
         """Raises InvalidQuery (with a plain message) for empty, oversized or non-text input."""
         cleaned = validate_query(text)
@@ -175,7 +194,7 @@ class Retriever:
         if not has_letters(cleaned):
             return RetrievalResult(lang, lang_confidence, 0.0, reason="no_words")
         scores = self.entry_scores(cleaned, lang)
-        return self.decide(scores, self.calibration.modes[mode], lang, lang_confidence, k)
+        return self.decide(scores, self.calibration.modes[mode], lang, lang_confidence, k, audience)
 
 
 def load_calibration(path: Path, kb: KnowledgeBase) -> Calibration:

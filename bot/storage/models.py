@@ -26,6 +26,12 @@ class Conversation(Base):
     sender_id: Mapped[str] = mapped_column(String(128))
     language: Mapped[str | None] = mapped_column(String(2))
     language_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who the conversation is for: "resident" limits answers to the facts-about-immigration topics.
+    audience: Mapped[str | None] = mapped_column(String(16))
+    # The advisor holding the conversation: while set, the bot stays quiet and messages go to the advisor.
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    # The buttons last offered, as JSON: channels without buttons (SMS, voice) answer them by number.
+    pending_options: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -40,6 +46,9 @@ class Message(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="text")  # text, voice_note, photo, recording, ...
+    media_ref: Mapped[str | None] = mapped_column(Text)  # a Telegram file id or a recording URL
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(2))
     intent: Mapped[str | None] = mapped_column(String(64))
@@ -64,6 +73,10 @@ class Escalation(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     summary: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(32))  # where the person asked; replies go back there
+    recording_url: Mapped[str | None] = mapped_column(
+        Text
+    )  # a voicemail, for an advisor who speaks the language
     transcript: Mapped[str] = mapped_column(Text)  # JSON list of {"from": "user"|"bot", "text": ...}
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -78,3 +91,43 @@ class Feedback(Base):
     entry_id: Mapped[str | None] = mapped_column(String(100))
     positive: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChannelIdentity(Base):
+    """An address of a person on one channel (a chat id, a phone number), pointing at their conversation.
+
+    Several identities point at one conversation when the person links their channels, so the history is one.
+    """
+
+    __tablename__ = "channel_identities"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # SMS STOP
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboundReceipt(Base):
+    """A platform's message id (Telegram update_id, Twilio MessageSid): each is handled once."""
+
+    __tablename__ = "inbound_receipts"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class LinkCode(Base):
+    """A short-lived code that lets a person join another channel to their conversation."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

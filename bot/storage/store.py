@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.models import Base, Conversation, Escalation, Feedback, Message, utcnow
+from bot.storage.models import (
+    Base,
+    ChannelIdentity,
+    Conversation,
+    Escalation,
+    Feedback,
+    InboundReceipt,
+    LinkCode,
+    Message,
+    utcnow,
+)
+
+LINK_CODE_LIFETIME = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,31 @@ class ConversationRecord:
     sender_id: str
     language: str | None
     language_locked: bool
+    audience: str | None = None
+    assigned_to: str | None = None
+    pending_options: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    direction: str
+    channel: str | None
+    kind: str
+    text: str
+    media_ref: str | None
+
+
+def _record(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        row.id,
+        row.channel,
+        row.sender_id,
+        row.language,
+        bool(row.language_locked),
+        row.audience,
+        row.assigned_to,
+        json.loads(row.pending_options) if row.pending_options else [],
+    )
 
 
 @dataclass(frozen=True)
@@ -44,6 +84,8 @@ class EscalationRecord:
     contact: str | None
     transcript: list[dict[str, str]]
     status: str
+    channel: str | None = None
+    recording_url: str | None = None
 
 
 def conversation_id_for(channel: str, sender_id: str) -> str:
@@ -81,16 +123,138 @@ class ConversationStore:
         return True
 
     def conversation(self, channel: str, sender_id: str) -> ConversationRecord:
-        """The conversation of this sender on this channel, created on first contact."""
-        conv_id = conversation_id_for(channel, sender_id)
+        """The conversation this channel address belongs to, created on first contact."""
         with self.session() as s, s.begin():
+            identity = s.get(ChannelIdentity, (channel, sender_id))
+            if identity is not None:
+                identity.last_seen = utcnow()
+                row = s.get(Conversation, identity.conversation_id)
+                if row is not None:
+                    return _record(row)
+            conv_id = conversation_id_for(channel, sender_id)
             row = s.get(Conversation, conv_id)
             if row is None:
                 row = Conversation(id=conv_id, channel=channel, sender_id=sender_id)
                 s.add(row)
-            return ConversationRecord(
-                row.id, row.channel, row.sender_id, row.language, bool(row.language_locked)
+                s.flush()
+            if identity is None:
+                s.add(ChannelIdentity(channel=channel, sender_id=sender_id, conversation_id=conv_id))
+            else:
+                identity.conversation_id = conv_id
+            return _record(row)
+
+    def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
+        with self.session() as s:
+            row = s.get(Conversation, conversation_id)
+            return _record(row) if row else None
+
+    def claim_inbound(self, channel: str, external_id: str) -> bool:
+        """True the first time a platform's message id is seen; False for a redelivery (handle it once)."""
+        try:
+            with self.session() as s, s.begin():
+                s.add(InboundReceipt(channel=channel, external_id=external_id))
+        except IntegrityError:
+            return False
+        return True
+
+    def identities(self, conversation_id: str) -> list[tuple[str, str]]:
+        """(channel, address) of every channel this conversation is reachable on, most recent first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ChannelIdentity.channel, ChannelIdentity.sender_id)
+                .where(ChannelIdentity.conversation_id == conversation_id)
+                .order_by(ChannelIdentity.last_seen.desc())
             )
+            return [(c, a) for c, a in rows]
+
+    def create_link_code(self, conversation_id: str) -> str:
+        """A six-digit code, valid for 15 minutes, that joins another channel to this conversation."""
+        with self.session() as s, s.begin():
+            s.execute(delete(LinkCode).where(LinkCode.expires_at < utcnow()))
+            while True:
+                code = f"{secrets.randbelow(10**6):06d}"
+                if s.get(LinkCode, code) is None:
+                    break
+            s.add(
+                LinkCode(code=code, conversation_id=conversation_id, expires_at=utcnow() + LINK_CODE_LIFETIME)
+            )
+            return code
+
+    def redeem_link_code(self, code: str, channel: str, sender_id: str) -> str | None:
+        """Point this channel address at the code's conversation and move its earlier messages there.
+
+        Returns the joined conversation's id, or None for an unknown or expired code (used codes are spent).
+        """
+        with self.session() as s, s.begin():
+            link = s.get(LinkCode, code)
+            if link is None:
+                return None
+            target = link.conversation_id
+            s.delete(link)
+            expires = link.expires_at if link.expires_at.tzinfo else link.expires_at.replace(tzinfo=dt.UTC)
+            if expires < utcnow():
+                return None
+            identity = s.get(ChannelIdentity, (channel, sender_id))
+            if identity is None:
+                self._ensure(s, target)
+                s.add(ChannelIdentity(channel=channel, sender_id=sender_id, conversation_id=target))
+                return target
+            previous = identity.conversation_id
+            if previous != target:
+                s.execute(
+                    update(Message).where(Message.conversation_id == previous).values(conversation_id=target)
+                )
+                s.execute(
+                    update(Escalation)
+                    .where(Escalation.conversation_id == previous)
+                    .values(conversation_id=target)
+                )
+                identity.conversation_id = target
+            return target
+
+    def set_pending_options(self, conversation_id: str, options: list[dict[str, str]]) -> None:
+        with self.session() as s, s.begin():
+            row = self._ensure(s, conversation_id)
+            row.pending_options = json.dumps(options, ensure_ascii=False) if options else None
+
+    def set_audience(self, conversation_id: str, audience: str | None) -> None:
+        with self.session() as s, s.begin():
+            self._ensure(s, conversation_id).audience = audience
+
+    def assign(self, conversation_id: str, advisor: str | None) -> None:
+        """Give the conversation to an advisor (the bot goes quiet), or back to the bot with None."""
+        with self.session() as s, s.begin():
+            self._ensure(s, conversation_id).assigned_to = advisor
+
+    def set_opt_out(self, channel: str, sender_id: str, opted_out: bool) -> None:
+        with self.session() as s, s.begin():
+            identity = s.get(ChannelIdentity, (channel, sender_id))
+            if identity is None:
+                conv_id = conversation_id_for(channel, sender_id)
+                self._ensure(s, conv_id)
+                identity = ChannelIdentity(channel=channel, sender_id=sender_id, conversation_id=conv_id)
+                s.add(identity)
+            identity.opted_out = opted_out
+
+    def is_opted_out(self, channel: str, sender_id: str) -> bool:
+        with self.session() as s:
+            identity = s.get(ChannelIdentity, (channel, sender_id))
+            return bool(identity and identity.opted_out)
+
+    def delete_person(self, conversation_id: str) -> int:
+        """Erase a person: the conversation, its messages, escalations, feedback, codes and channel addresses.
+
+        Returns the number of rows removed. Inbound receipts hold only platform message ids and stay, so a
+        late redelivery is still recognised and not answered again.
+        """
+        removed = 0
+        with self.session() as s, s.begin():
+            for table in (Message, Escalation, Feedback, LinkCode, ChannelIdentity):
+                result = s.execute(delete(table).where(table.conversation_id == conversation_id))
+                removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            result = s.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return removed
 
     @staticmethod
     def _ensure(s: Session, conversation_id: str) -> Conversation:
@@ -115,13 +279,22 @@ class ConversationStore:
         inbound_text: str,
         inbound_language: str | None,
         outbound: list[OutboundRecord],
+        *,
+        channel: str | None = None,
+        kind: str = "text",
+        media_ref: str | None = None,
     ) -> None:
         with self.session() as s, s.begin():
             first = outbound[0] if outbound else None
+            row = self._ensure(s, conversation_id)
+            row.updated_at = utcnow()
             s.add(
                 Message(
                     conversation_id=conversation_id,
                     direction="in",
+                    channel=channel,
+                    kind=kind,
+                    media_ref=media_ref,
                     text=inbound_text,
                     language=inbound_language,
                     intent=first.intent if first else None,
@@ -132,6 +305,7 @@ class ConversationStore:
                     Message(
                         conversation_id=conversation_id,
                         direction="out",
+                        channel=channel,
                         text=out.text,
                         language=out.language,
                         intent=out.intent,
@@ -151,6 +325,8 @@ class ConversationStore:
         summary: str | None,
         contact: str | None,
         transcript: list[dict[str, str]],
+        channel: str | None = None,
+        recording_url: str | None = None,
     ) -> int:
         with self.session() as s, s.begin():
             self._ensure(s, conversation_id)
@@ -161,6 +337,8 @@ class ConversationStore:
                 summary=summary,
                 contact=contact,
                 transcript=json.dumps(transcript, ensure_ascii=False),
+                channel=channel,
+                recording_url=recording_url,
             )
             s.add(row)
             s.flush()
@@ -181,6 +359,8 @@ class ConversationStore:
                     e.contact,
                     json.loads(e.transcript),
                     e.status,
+                    e.channel,
+                    e.recording_url,
                 )
                 for e in s.scalars(query)
             ]
@@ -199,6 +379,14 @@ class ConversationStore:
                 .order_by(Message.id)
             )
             return [(d, t) for d, t in rows]
+
+    def message_records(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of a conversation across its channels, oldest first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+            )
+            return [MessageRecord(m.direction, m.channel, m.kind, m.text, m.media_ref) for m in rows]
 
     def count_messages(self) -> int:
         with self.session() as s:

@@ -1,0 +1,1 @@
+"""Twilio: SMS and the voice information line. Only this package imports `twilio`."""
