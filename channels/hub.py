@@ -16,6 +16,7 @@ import anyio
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import InboundMessage, TurnResult
 from bot.dialogue.responses import ResponseCatalog
+from bot.events import Event
 from bot.storage.store import ConversationStore
 from channels.base import DeliveryFailed, Outgoing, OutputChannel
 
@@ -101,6 +102,9 @@ class ChannelHub:
                         transcript=[{"from": "bot", "text": m.text} for m in outgoing.messages],
                         channel=channel,
                     )
+                )
+                self.engine.events.publish(
+                    Event("escalation", outgoing.conversation_id, {"channel": channel})
                 )
             return False
         return True

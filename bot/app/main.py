@@ -30,6 +30,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import InboundMessage
 from bot.conversation.rasa_client import DialogueEngine, HttpRasaClient
 from bot.dialogue.responses import ResponseCatalog
+from bot.events import EventBus
 from bot.languages import Language
 from bot.retrieval.retriever import RetrievalResult, Retriever
 from bot.settings import AppSettings
@@ -67,6 +68,7 @@ def create_app(
                 lambda: Retriever.from_settings(knowledge, show_progress=False)
             )
         store = ConversationStore(settings.database_url)
+        events = EventBus()
         rasa = dialogue or HttpRasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
 
         def search(text: str, language: Language, audience: str | None = None) -> RetrievalResult:
@@ -76,8 +78,9 @@ def create_app(
         app.state.store = store
         app.state.executor = build_executor(ActionServices(search, store, responses))
         app.state.engine = ConversationEngine(
-            store, rasa, search, ready_retriever.identifier, responses, ready_retriever.answer_for
+            store, rasa, search, ready_retriever.identifier, responses, ready_retriever.answer_for, events
         )
+        app.state.events = events
         app.state.dialogue = rasa
         app.state.responses = responses
         hub = ChannelHub(app.state.engine, store, responses, {c.name: c.output for c in channels})

@@ -18,6 +18,7 @@ from bot.conversation.rasa_client import DialogueEngine, RasaUnavailable
 from bot.conversation.sender_locks import SenderLocks
 from bot.dialogue.answers import answer_message
 from bot.dialogue.responses import BotMessage, ResponseCatalog
+from bot.events import Event, EventBus
 from bot.languages import FALLBACK_LANGUAGE, Language, as_language, is_language
 from bot.retrieval.language_detection import LanguageIdentifier
 from bot.retrieval.retriever import Answer, RetrievalResult
@@ -48,6 +49,7 @@ class ConversationEngine:
         identifier: LanguageIdentifier,
         responses: ResponseCatalog,
         answer_for: AnswerLookup | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.store = store
         self.dialogue = dialogue
@@ -55,6 +57,7 @@ class ConversationEngine:
         self.identifier = identifier
         self.responses = responses
         self.answer_for = answer_for
+        self.events = events or EventBus()
         self.locks = SenderLocks()
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -148,6 +151,15 @@ class ConversationEngine:
             for b in (result.replies[-1].buttons if result.replies else [])
         ]
         await anyio.to_thread.run_sync(self._record, conversation, message, inbound_language, result, options)
+        self.events.publish(
+            Event(
+                "message",
+                result.conversation_id,
+                {"channel": message.channel, "held_by_advisor": result.held_by_advisor},
+            )
+        )
+        if result.escalated:
+            self.events.publish(Event("escalation", result.conversation_id, {"channel": message.channel}))
         return result
 
     def _reply(self, replies: list[BotMessage], language: Language, **fields: Any) -> TurnResult:

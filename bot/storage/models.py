@@ -32,6 +32,7 @@ class Conversation(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(64))
     # The buttons last offered, as JSON: channels without buttons (SMS, voice) answer them by number.
     pending_options: Mapped[str | None] = mapped_column(Text)
+    municipality: Mapped[str | None] = mapped_column(String(64))  # Finnish name, when the person told us
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -49,6 +50,7 @@ class Message(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16), default="text")  # text, voice_note, photo, recording, ...
     media_ref: Mapped[str | None] = mapped_column(Text)  # a Telegram file id or a recording URL
+    author: Mapped[str | None] = mapped_column(String(64))  # an advisor's username; None for the user or bot
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(2))
     intent: Mapped[str | None] = mapped_column(String(64))
@@ -68,8 +70,15 @@ class Escalation(Base):
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, claimed, resolved
     reason: Mapped[str] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    resolved_topic: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(2))
     summary: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(Text)

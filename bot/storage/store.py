@@ -327,6 +327,7 @@ class ConversationStore:
         transcript: list[dict[str, str]],
         channel: str | None = None,
         recording_url: str | None = None,
+        urgent: bool = False,
     ) -> int:
         with self.session() as s, s.begin():
             self._ensure(s, conversation_id)
@@ -339,6 +340,7 @@ class ConversationStore:
                 transcript=json.dumps(transcript, ensure_ascii=False),
                 channel=channel,
                 recording_url=recording_url,
+                urgent=urgent,
             )
             s.add(row)
             s.flush()

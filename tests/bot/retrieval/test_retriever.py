@@ -104,3 +104,20 @@ def test_a_corrupt_cache_is_rebuilt(tiny: tuple[Retriever, Path]) -> None:
     index, built = load_or_build(kb, HashingEmbedder(), root / "cache", show_progress=False)
     assert built
     assert len(index.entry_ids) == 2
+
+
+def test_an_audience_limits_which_entries_can_answer(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    question = "tarvitsen verokortin uuteen työpaikkaan"
+    assert retriever.search(question, language="fi", audience="immigrant").answer is not None
+    # The tiny knowledge base has only immigrant entries: a resident's line finds none of them.
+    result = retriever.search(question, language="fi", audience="resident")
+    assert result.answer is None
+
+
+def test_answer_for_gives_an_entry_in_the_asked_language(tiny: tuple[Retriever, Path]) -> None:
+    retriever, _ = tiny
+    entry_id = retriever.kb.entries[0].id
+    answer = retriever.answer_for(entry_id, "fi")
+    assert answer is not None and answer.language == "fi" and answer.short
+    assert retriever.answer_for("no-such-entry", "fi") is None
