@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import anyio
@@ -10,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import NeuvoAction, say, slot_language
+from bot.handoff.hours import closed_until
 
 TRANSCRIPT_LIMIT = 100  # the latest messages are what an advisor reads first
 
@@ -68,6 +70,10 @@ class ActionEscalate(NeuvoAction):
             )
         )
         say(dispatcher, self.services.responses.render("utter_handoff_done", language))
+        opening = closed_until(self.services.advisor_hours(), dt.datetime.now(dt.UTC))
+        if opening is not None:
+            when = opening.strftime("%d.%m.%Y %H:%M")
+            say(dispatcher, self.services.responses.render("utter_outside_hours", language, when=when))
         return [
             SlotSet("pending", None),
             SlotSet("handoff_summary", None),

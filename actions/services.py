@@ -10,6 +10,7 @@ from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.dialogue.responses import BotMessage, ResponseCatalog
+from bot.handoff.hours import AdvisorHours
 from bot.languages import FALLBACK_LANGUAGE, Language, is_language
 from bot.retrieval.retriever import RetrievalResult
 from bot.storage.store import ConversationStore
@@ -23,6 +24,8 @@ class ActionServices:
     search: Search
     store: ConversationStore
     responses: ResponseCatalog
+    # The advisors' hours as they are now (an admin may change them while the app runs).
+    advisor_hours: Callable[[], AdvisorHours] = AdvisorHours
 
 
 class NeuvoAction(Action):

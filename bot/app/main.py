@@ -55,8 +55,10 @@ def create_app(
     settings = settings or AppSettings.from_env()
     knowledge = knowledge or KnowledgeSettings.from_env()
     responses = ResponseCatalog.load(settings.domain_path)
+    channel_settings = None
     if channels is None:
-        channels = build_channels(ChannelSettings.from_env(), responses)
+        channel_settings = ChannelSettings.from_env()
+        channels = build_channels(channel_settings, responses)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +78,15 @@ def create_app(
 
         app.state.retriever = ready_retriever
         app.state.store = store
-        app.state.executor = build_executor(ActionServices(search, store, responses))
+        hours = (
+            ChannelSettings.from_env().advisor_hours
+            if channel_settings is None
+            else channel_settings.advisor_hours
+        )
+        app.state.advisor_hours = hours
+        app.state.executor = build_executor(
+            ActionServices(search, store, responses, advisor_hours=lambda: app.state.advisor_hours)
+        )
         app.state.engine = ConversationEngine(
             store, rasa, search, ready_retriever.identifier, responses, ready_retriever.answer_for, events
         )

@@ -15,6 +15,7 @@ from bot.conversation.commands import Command, ParsedCommand, parse_command
 from bot.conversation.language_policy import decide, requested_language
 from bot.conversation.messages import InboundMessage, MessageKind, TurnResult
 from bot.conversation.rasa_client import DialogueEngine, RasaUnavailable
+from bot.conversation.safety import signals_danger
 from bot.conversation.sender_locks import SenderLocks
 from bot.dialogue.answers import answer_message
 from bot.dialogue.responses import BotMessage, ResponseCatalog
@@ -109,6 +110,8 @@ class ConversationEngine:
             rasa_text = text.lstrip("/") or text
         else:
             rasa_text = text
+        if signals_danger(text):
+            return await self._danger(conversation, message, language)
         try:
             turn = await self.dialogue.send(conversation.id, rasa_text, {"language": language})
         except RasaUnavailable:
@@ -216,6 +219,29 @@ class ConversationEngine:
         return await self._finish(
             conversation, message, language, self._reply(replies, language, intent=f"/{parsed.command}")
         )
+
+    async def _danger(
+        self, conversation: ConversationRecord, message: InboundMessage, language: Language
+    ) -> TurnResult:
+        """Emergency information at once, and an urgent escalation so an advisor sees it first."""
+        earlier = await anyio.to_thread.run_sync(self.store.messages, conversation.id)
+        transcript = [{"from": "user" if d == "in" else "bot", "text": t} for d, t in earlier[-20:]]
+        transcript.append({"from": "user", "text": message.text})
+        await anyio.to_thread.run_sync(
+            lambda: self.store.add_escalation(
+                conversation.id,
+                reason="safety",
+                language=language,
+                summary=None,
+                contact=None,
+                transcript=transcript,
+                channel=message.channel,
+                urgent=True,
+            )
+        )
+        log.warning("urgent escalation raised: a message signalled danger")
+        result = self._reply([self.responses.render("utter_safety_emergency", language)], language)
+        return await self._finish(conversation, message, language, replace(result, escalated=True))
 
     async def _erase(self, conversation: ConversationRecord, language: Language) -> TurnResult:
         """Delete the person's data here and their dialogue state in Rasa; this turn is not recorded."""

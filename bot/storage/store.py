@@ -86,6 +86,7 @@ class EscalationRecord:
     status: str
     channel: str | None = None
     recording_url: str | None = None
+    urgent: bool = False
 
 
 def conversation_id_for(channel: str, sender_id: str) -> str:
@@ -363,6 +364,7 @@ class ConversationStore:
                     e.status,
                     e.channel,
                     e.recording_url,
+                    bool(e.urgent),
                 )
                 for e in s.scalars(query)
             ]
