@@ -32,13 +32,26 @@ def _seconds(env: dict[str, str] | os._Environ[str], name: str, default: float) 
     return value
 
 
+def _whole(env: dict[str, str] | os._Environ[str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} is outside {low}-{high}")
+    return value
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """Environment variables:
 
     APP_PORT (8000), RASA_PORT (5005), RASA_URL (http://127.0.0.1:$RASA_PORT), NEUVO_RASA_TOKEN (shared secret
     between the app and Rasa; the launcher generates one per run), RASA_TIMEOUT_SECONDS (2: slower means
-    degraded mode), DATABASE_URL (sqlite under .cache/neuvo/), NEUVO_DOMAIN (domain.yml).
+    degraded mode), DATABASE_URL (sqlite under .cache/neuvo/), NEUVO_DOMAIN (domain.yml),
+    NEUVO_RETENTION_DAYS (180: idle conversations are erased after this), NEUVO_NO_ANSWER_MINUTES (60: a
+    person whose escalation nobody answered by then is told it is still queued).
     """
 
     app_port: int
@@ -48,6 +61,8 @@ class AppSettings:
     rasa_timeout: float
     database_url: str
     domain_path: Path
+    retention_days: int = 180
+    no_answer_minutes: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:
@@ -70,4 +85,6 @@ class AppSettings:
             rasa_timeout=_seconds(env, "RASA_TIMEOUT_SECONDS", 2.0),
             database_url=env.get("DATABASE_URL") or db_default,
             domain_path=domain,
+            retention_days=_whole(env, "NEUVO_RETENTION_DAYS", 180, 1, 3650),
+            no_answer_minutes=_whole(env, "NEUVO_NO_ANSWER_MINUTES", 60, 1, 7 * 24 * 60),
         )

@@ -31,7 +31,9 @@ from bot.conversation.messages import InboundMessage
 from bot.conversation.rasa_client import DialogueEngine, HttpRasaClient
 from bot.dialogue.responses import ResponseCatalog
 from bot.events import EventBus
+from bot.handoff.waiting import WaitingNotifier
 from bot.languages import Language
+from bot.privacy.retention import RetentionJob
 from bot.retrieval.retriever import RetrievalResult, Retriever
 from bot.settings import AppSettings
 from bot.storage.store import ConversationStore
@@ -98,11 +100,21 @@ def create_app(
         app.state.channels = channels
         for channel in channels:
             await channel.start(hub)
+        # Admin pages may change these while the app runs; the jobs read them on every round.
+        app.state.retention_days = settings.retention_days
+        app.state.no_answer_minutes = settings.no_answer_minutes
+        jobs = [
+            asyncio.create_task(RetentionJob(store, rasa, lambda: app.state.retention_days).run()),
+            asyncio.create_task(WaitingNotifier(hub, lambda: app.state.no_answer_minutes).run()),
+        ]
         monitor = asyncio.create_task(rasa.monitor()) if isinstance(rasa, HttpRasaClient) else None
         log.info("app ready in %.1f s (channels: %s)", time.perf_counter() - started, _names(channels))
         try:
             yield
         finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
             for channel in channels:
                 await channel.stop()
             await hub.close()

@@ -34,7 +34,7 @@ class Conversation(Base):
     pending_options: Mapped[str | None] = mapped_column(Text)
     municipality: Mapped[str | None] = mapped_column(String(64))  # Finnish name, when the person told us
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     __table_args__ = (Index("ix_conversation_sender", "channel", "sender_id", unique=True),)
 
@@ -76,6 +76,7 @@ class Escalation(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     first_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_notice_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # "still queued"
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(32))
     resolved_topic: Mapped[str | None] = mapped_column(String(64))

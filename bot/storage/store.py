@@ -27,6 +27,9 @@ from bot.storage.models import (
 )
 
 LINK_CODE_LIFETIME = dt.timedelta(minutes=15)
+# Erasing a person keeps these tables' rows but replaces the conversation id (who did what stays on record).
+KEEP_ANONYMISED = frozenset({"audit_log"})
+ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -243,19 +246,29 @@ class ConversationStore:
             return bool(identity and identity.opted_out)
 
     def delete_person(self, conversation_id: str) -> int:
-        """Erase a person: the conversation, its messages, escalations, feedback, codes and channel addresses.
+        """Erase a person: every row of every table that refers to their conversation, then the conversation.
 
-        Returns the number of rows removed. Inbound receipts hold only platform message ids and stay, so a
-        late redelivery is still recognised and not answered again.
+        Tables are found by their `conversation_id` column, so a table added later is covered too. Tables
+        in KEEP_ANONYMISED (the audit log) keep their rows with the conversation id replaced: the record of
+        who did what survives without pointing at anyone. Inbound receipts hold only platform message ids
+        and stay, so a late redelivery is still recognised. Returns the number of rows touched.
         """
-        removed = 0
+        touched = 0
         with self.session() as s, s.begin():
-            for table in (Message, Escalation, Feedback, LinkCode, ChannelIdentity):
-                result = s.execute(delete(table).where(table.conversation_id == conversation_id))
-                removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            for table in reversed(Base.metadata.sorted_tables):
+                column = table.c.get("conversation_id")
+                if column is None:
+                    continue
+                if table.name in KEEP_ANONYMISED:
+                    result = s.execute(
+                        table.update().where(column == conversation_id).values(conversation_id=ERASED)
+                    )
+                else:
+                    result = s.execute(table.delete().where(column == conversation_id))
+                touched += int(result.rowcount or 0)  # type: ignore[attr-defined]
             result = s.execute(delete(Conversation).where(Conversation.id == conversation_id))
-            removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
-        return removed
+            touched += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return touched
 
     @staticmethod
     def _ensure(s: Session, conversation_id: str) -> Conversation:
@@ -383,6 +396,88 @@ class ConversationStore:
                 .order_by(Message.id)
             )
             return [(d, t) for d, t in rows]
+
+    def unanswered_escalations(self, created_before: dt.datetime) -> list[tuple[int, str, str | None]]:
+        """(id, conversation id, language) of queued escalations nobody has answered or notified about yet."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Escalation.id, Escalation.conversation_id, Escalation.language).where(
+                    Escalation.status != "resolved",
+                    Escalation.first_reply_at.is_(None),
+                    Escalation.waiting_notice_at.is_(None),
+                    Escalation.created_at < created_before,
+                )
+            )
+            return [(int(i), c, lang) for i, c, lang in rows]
+
+    def mark_waiting_notice(self, escalation_id: int) -> None:
+        with self.session() as s, s.begin():
+            s.execute(
+                update(Escalation).where(Escalation.id == escalation_id).values(waiting_notice_at=utcnow())
+            )
+
+    def conversations_idle_since(self, cutoff: dt.datetime) -> list[str]:
+        """Ids of conversations with no activity since `cutoff` (candidates for the retention job)."""
+        with self.session() as s:
+            return list(s.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
+
+    def export_person(self, conversation_id: str) -> dict[str, object]:
+        """Everything stored about one person, as plain JSON-ready data (a subject access request)."""
+        with self.session() as s:
+            row = s.get(Conversation, conversation_id)
+            if row is None:
+                return {}
+            identities = s.scalars(
+                select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id)
+            )
+            messages = s.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+            )
+            escalations = s.scalars(select(Escalation).where(Escalation.conversation_id == conversation_id))
+            feedback = s.scalars(select(Feedback).where(Feedback.conversation_id == conversation_id))
+            return {
+                "conversation": {
+                    "id": row.id,
+                    "language": row.language,
+                    "audience": row.audience,
+                    "municipality": row.municipality,
+                    "created_at": row.created_at.isoformat(),
+                    "updated_at": row.updated_at.isoformat(),
+                },
+                "channels": [
+                    {"channel": i.channel, "address": i.sender_id, "opted_out": bool(i.opted_out)}
+                    for i in identities
+                ],
+                "messages": [
+                    {
+                        "at": m.created_at.isoformat(),
+                        "direction": m.direction,
+                        "channel": m.channel,
+                        "kind": m.kind,
+                        "text": m.text,
+                        "media": m.media_ref,
+                        "author": m.author,
+                        "topic": m.topic,
+                    }
+                    for m in messages
+                ],
+                "escalations": [
+                    {
+                        "at": e.created_at.isoformat(),
+                        "reason": e.reason,
+                        "status": e.status,
+                        "summary": e.summary,
+                        "contact": e.contact,
+                        "recording_url": e.recording_url,
+                        "outcome": e.outcome,
+                    }
+                    for e in escalations
+                ],
+                "feedback": [
+                    {"at": f.created_at.isoformat(), "entry_id": f.entry_id, "positive": f.positive}
+                    for f in feedback
+                ],
+            }
 
     def message_records(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of a conversation across its channels, oldest first."""

@@ -1,0 +1,1 @@
+"""Personal data: the retention limit, and export or erasure of one person's data on request."""
