@@ -63,6 +63,7 @@ class AppSettings:
     domain_path: Path
     retention_days: int = 180
     no_answer_minutes: int = 60
+    rasa_token_given: bool = True  # False when the token was generated here (no Rasa shares it)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:
@@ -87,4 +88,5 @@ class AppSettings:
             domain_path=domain,
             retention_days=_whole(env, "NEUVO_RETENTION_DAYS", 180, 1, 3650),
             no_answer_minutes=_whole(env, "NEUVO_NO_ANSWER_MINUTES", 60, 1, 7 * 24 * 60),
+            rasa_token_given=bool(env.get("NEUVO_RASA_TOKEN")),
         )
