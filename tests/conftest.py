@@ -92,3 +92,15 @@ def real_retriever(settings: KnowledgeSettings) -> Iterator[Any]:
     from bot.retrieval.retriever import Retriever
 
     yield Retriever.from_settings(settings, show_progress=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite (the default) and on the real PostgreSQL (skipped when absent)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+        return
+    from tests.databases import fresh_postgres_database
+
+    with fresh_postgres_database() as url:
+        yield url

@@ -46,10 +46,10 @@ class FakeDialogue:
 
 @asynccontextmanager
 async def running_app(
-    tmp_path: Path, dialogue: FakeDialogue
+    tmp_path: Path, dialogue: FakeDialogue, database_url: str | None = None
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     settings = AppSettings.from_env(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "NEUVO_RASA_TOKEN": "test-token"}
+        {"DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.db'}", "NEUVO_RASA_TOKEN": "test-token"}
     )
     app = create_app(
         settings,

@@ -54,9 +54,11 @@ async def test_start_sends_privacy_notice_and_language_picker_in_the_chosen_lang
         assert len(result.replies[1].buttons) == 8
 
 
-async def test_delete_asks_first_then_erases_everything_including_the_dialogue_state(tmp_path: Path) -> None:
+async def test_delete_asks_first_then_erases_everything_including_the_dialogue_state(
+    tmp_path: Path, database_url: str
+) -> None:
     dialogue = FakeDialogue()
-    async with running_app(tmp_path, dialogue) as (app, _client):
+    async with running_app(tmp_path, dialogue, database_url) as (app, _client):
         engine, store = app.state.engine, app.state.store
         first = await engine.handle(InboundMessage("s1", "hello there my friend", "web"))
         store.add_escalation(

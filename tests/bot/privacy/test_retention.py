@@ -19,9 +19,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_conversations_idle_past_the_retention_period_are_erased(tmp_path: Path) -> None:
+async def test_conversations_idle_past_the_retention_period_are_erased(
+    tmp_path: Path, database_url: str
+) -> None:
     dialogue = FakeDialogue()
-    async with running_app(tmp_path, dialogue) as (app, _client):
+    async with running_app(tmp_path, dialogue, database_url) as (app, _client):
         store, engine = app.state.store, app.state.engine
         old = await engine.handle(InboundMessage("+358401111111", "hello there my friend", "sms"))
         store.add_escalation(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -15,8 +14,8 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ConversationStore:
-    return ConversationStore(f"sqlite:///{tmp_path / 'store.db'}")
+def store(database_url: str) -> ConversationStore:
+    return ConversationStore(database_url)
 
 
 def test_a_platform_message_id_is_claimed_once_per_channel(store: ConversationStore) -> None:
