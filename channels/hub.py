@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 
 import anyio
@@ -17,13 +18,15 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import InboundMessage, TurnResult
 from bot.dialogue.responses import ResponseCatalog
 from bot.events import Event
+from bot.observability.metrics import count_replies, observe_turn
 from bot.storage.store import ConversationStore
 from channels.base import DeliveryFailed, Outgoing, OutputChannel
 
 log = logging.getLogger(__name__)
 
 
-def outgoing_from(result: TurnResult) -> Outgoing:
+def outgoing_from(result: TurnResult, turn_id: str | None = None) -> Outgoing:
+    """The replies of one turn; `turn_id` (the inbound platform id) makes outbound idempotency keys stable."""
     return Outgoing(
         messages=list(result.replies),
         language=result.language,
@@ -31,6 +34,7 @@ def outgoing_from(result: TurnResult) -> Outgoing:
         short_answer=result.short_answer,
         source_url=result.source_url,
         entry_id=result.entry_id,
+        metadata={"turn_id": turn_id} if turn_id else {},
     )
 
 
@@ -60,7 +64,7 @@ class ChannelHub:
         if external_id is not None and not await self.is_new(message.channel, external_id):
             log.info("duplicate %s delivery ignored", message.channel)
             return False
-        self.spawn(self.process(message))
+        self.spawn(self.process(message, external_id))
         return True
 
     def spawn(self, work: object) -> None:
@@ -74,11 +78,16 @@ class ChannelHub:
         if not task.cancelled() and task.exception() is not None:
             log.error("background channel work failed", exc_info=task.exception())
 
-    async def process(self, message: InboundMessage) -> TurnResult:
+    async def process(self, message: InboundMessage, external_id: str | None = None) -> TurnResult:
         """Handle one message and send the replies back on its channel."""
+        started = time.perf_counter()
         result = await self.engine.handle(message)
+        observe_turn(
+            message.channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
+        )
         if result.replies:
-            await self.deliver(message.channel, message.sender_id, outgoing_from(result))
+            turn_id = f"{message.channel}:{external_id}" if external_id else None
+            await self.deliver(message.channel, message.sender_id, outgoing_from(result, turn_id))
         return result
 
     async def deliver(self, channel: str, recipient_id: str, outgoing: Outgoing) -> bool:
@@ -107,6 +116,7 @@ class ChannelHub:
                     Event("escalation", outgoing.conversation_id, {"channel": channel})
                 )
             return False
+        count_replies(channel, len(outgoing.messages))
         return True
 
     async def idle(self) -> None:

@@ -26,6 +26,8 @@ from actions.registry import build_executor
 from actions.services import ActionServices
 from bot.app.api_models import ButtonOut, ChatRequest, ChatResponse, ReplyOut
 from bot.config import KnowledgeSettings
+from bot.console.config import ConsoleConfig
+from bot.console.routes import build_console_router
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import InboundMessage
 from bot.conversation.rasa_client import DialogueEngine, HttpRasaClient
@@ -33,6 +35,7 @@ from bot.dialogue.responses import ResponseCatalog
 from bot.events import EventBus
 from bot.handoff.waiting import WaitingNotifier
 from bot.languages import Language
+from bot.observability.metrics import count_replies, install_metrics, observe_turn
 from bot.privacy.retention import RetentionJob
 from bot.retrieval.retriever import RetrievalResult, Retriever
 from bot.settings import AppSettings
@@ -115,9 +118,9 @@ def create_app(
             for job in jobs:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
+            await hub.close()  # finish replies in flight while the channels can still send them
             for channel in channels:
                 await channel.stop()
-            await hub.close()
             if monitor:
                 monitor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -126,9 +129,11 @@ def create_app(
                 await rasa.aclose()
 
     app = FastAPI(title="Neuvo", version="0.1.0", lifespan=lifespan)
+    install_metrics(app)  # GET /metrics, request timings, escalations by reason
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for channel in channels:
         app.include_router(channel.router())
+    app.include_router(build_console_router(ConsoleConfig.from_env(), knowledge.taxonomy_path))
 
     @app.get("/", include_in_schema=False)
     async def web_chat() -> FileResponse:
@@ -139,6 +144,7 @@ def create_app(
         if request.channel in CHANNELS:
             # A platform's addresses are only ever taken from its verified webhook, never from this API.
             raise HTTPException(status_code=422, detail=f"channel {request.channel!r} is reserved")
+        started = time.perf_counter()
         result = await app.state.engine.handle(
             InboundMessage(
                 sender_id=request.sender_id,
@@ -147,6 +153,11 @@ def create_app(
                 language=request.language,  # type: ignore[arg-type]
             )
         )
+        channel = request.channel or "web"
+        observe_turn(
+            channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
+        )
+        count_replies(channel, len(result.replies))
         return ChatResponse(
             replies=[
                 ReplyOut(
