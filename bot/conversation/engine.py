@@ -75,6 +75,11 @@ class ConversationEngine:
         if option and int(option.group(1)) <= len(conversation.pending_options):
             text = conversation.pending_options[int(option.group(1)) - 1]["payload"]
         current = as_language(conversation.language) if conversation.language else None
+        if current is None:
+            # A platform's language setting (Telegram's app language) speaks for a first-time user until
+            # their own words or choice say otherwise.
+            hint = message.metadata.get("language_hint")
+            current = as_language(hint) if isinstance(hint, str) and is_language(hint) else None
         if conversation.assigned_to:
             return await self._pass_to_advisor(conversation, message, text, current or FALLBACK_LANGUAGE)
         if message.kind is not MessageKind.TEXT or not text:

@@ -158,3 +158,20 @@ async def test_while_an_advisor_holds_the_conversation_the_bot_stays_quiet(tmp_p
         store.assign(first.conversation_id, None)
         back = await engine.handle(InboundMessage("s1", "thanks, one more thing", "web"))
         assert back.replies and not back.held_by_advisor
+
+
+async def test_a_platform_language_hint_speaks_for_a_first_time_user(tmp_path: Path) -> None:
+    async with running_app(tmp_path, FakeDialogue()) as (app, _client):
+        engine, render = app.state.engine, app.state.responses.render
+        first = await engine.handle(
+            InboundMessage("s1", "/start", "telegram", metadata={"language_hint": "uk"})
+        )
+        assert first.replies[0].text == render("utter_privacy_notice", "uk").text
+        # A person's explicit choice wins over the hint.
+        await engine.handle(
+            InboundMessage("s1", "/language fi", "telegram", metadata={"language_hint": "uk"})
+        )
+        again = await engine.handle(
+            InboundMessage("s1", "/privacy", "telegram", metadata={"language_hint": "uk"})
+        )
+        assert again.replies[0].text == render("utter_privacy", "fi").text
