@@ -22,6 +22,13 @@ class DeliveryFailed(ChannelError):
     """The platform refused a message for good (after retries), so it was not delivered."""
 
 
+class DeliveryDeferred(DeliveryFailed):
+    """The platform could not be reached even after the output's own retries; trying later may work.
+
+    Without the outbox this counts as a failure; with it the reply is tried again later, with backoff.
+    """
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """The bot's replies to one message, with what channels that cannot show everything need.

@@ -1,28 +1,49 @@
 """The one path from every channel to the conversation engine and back.
 
-Adapters hand the hub an `InboundMessage` with the platform's message id. The hub records the id (a
-redelivery is dropped), answers the platform at once, and handles the message in the background: the engine
-keeps one person's messages in order, and the replies go out through that channel's `OutputChannel`.
+Adapters hand the hub an `InboundMessage` with the platform's message id. The hub stores the message under
+that id before the platform gets its answer (a redelivery is dropped), answers the platform at once, and
+handles the message in the background: the engine keeps one person's messages in order, and the replies go out
+through that channel's `OutputChannel`.
+
+With the outbox on (the default on PostgreSQL), each reply is first written to the `outbox` table and then
+sent; a reply the platform could not take is retried later with backoff, by this worker or another one, and
+messages accepted by a worker that died are handled again when their lease runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Coroutine, Mapping
+from dataclasses import asdict
+from typing import Any
 
 import anyio
 
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.messages import InboundMessage, TurnResult
-from bot.dialogue.responses import ResponseCatalog
+from bot.conversation.messages import InboundMessage, MessageKind, TurnResult
+from bot.dialogue.responses import BotMessage, Button, ResponseCatalog
 from bot.events import Event
-from bot.observability.metrics import count_replies, observe_turn
+from bot.languages import as_language
+from bot.observability.metrics import count_replies, observe_turn, set_outbox_depth, set_outbox_lag
+from bot.storage.queues import DurableQueues, OutboxItem
 from bot.storage.store import ConversationStore
-from channels.base import DeliveryFailed, Outgoing, OutputChannel
+from channels.base import DeliveryDeferred, DeliveryFailed, Outgoing, OutputChannel
 
 log = logging.getLogger(__name__)
+
+# Waits between outbox attempts of one reply; after the last, it fails for good and becomes an escalation.
+OUTBOX_BACKOFF = (
+    dt.timedelta(seconds=10),
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+)
 
 
 def outgoing_from(result: TurnResult, turn_id: str | None = None) -> Outgoing:
@@ -38,6 +59,34 @@ def outgoing_from(result: TurnResult, turn_id: str | None = None) -> Outgoing:
     )
 
 
+def _dump_inbound(message: InboundMessage) -> str:
+    data = asdict(message)
+    data["kind"] = message.kind.value
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _load_inbound(payload: str) -> InboundMessage:
+    data = json.loads(payload)
+    data["kind"] = MessageKind(data.get("kind", "text"))
+    language = data.get("language")
+    data["language"] = as_language(language) if language else None
+    return InboundMessage(**data)
+
+
+def _dump_outgoing(outgoing: Outgoing) -> str:
+    return json.dumps(asdict(outgoing), ensure_ascii=False)
+
+
+def _load_outgoing(payload: str) -> Outgoing:
+    data = json.loads(payload)
+    data["messages"] = [
+        BotMessage(m["text"], [Button(b["title"], b["payload"]) for b in m.get("buttons", [])])
+        for m in data["messages"]
+    ]
+    data["language"] = as_language(data["language"])
+    return Outgoing(**data)
+
+
 class ChannelHub:
     def __init__(
         self,
@@ -45,12 +94,19 @@ class ChannelHub:
         store: ConversationStore,
         responses: ResponseCatalog,
         outputs: Mapping[str, OutputChannel] | None = None,
+        *,
+        use_outbox: bool = False,
+        poll_interval: float = 1.0,
     ) -> None:
         self.engine = engine
         self.store = store
         self.responses = responses
         self.outputs: dict[str, OutputChannel] = dict(outputs or {})
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.queues = DurableQueues(store.session_factory, store.engine.dialect.name)
+        self.use_outbox = use_outbox
+        self.poll_interval = poll_interval
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background: asyncio.Task[None] | None = None
 
     def register_output(self, output: OutputChannel) -> None:
         self.outputs[output.name] = output
@@ -60,20 +116,24 @@ class ChannelHub:
         return await anyio.to_thread.run_sync(self.store.claim_inbound, channel, external_id)
 
     async def accept(self, message: InboundMessage, external_id: str | None) -> bool:
-        """Take a message for background handling; False (and nothing done) for a redelivered id."""
-        if external_id is not None and not await self.is_new(message.channel, external_id):
-            log.info("duplicate %s delivery ignored", message.channel)
-            return False
+        """Store a message for background handling; False (and nothing done) for a redelivered id."""
+        if external_id is not None:
+            stored = await anyio.to_thread.run_sync(
+                self.queues.receive, message.channel, external_id, _dump_inbound(message)
+            )
+            if not stored:
+                log.info("duplicate %s delivery ignored", message.channel)
+                return False
         self.spawn(self.process(message, external_id))
         return True
 
-    def spawn(self, work: object) -> None:
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine in the background, kept referenced until done; its failure is logged."""
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background channel work failed", exc_info=task.exception())
@@ -88,36 +148,116 @@ class ChannelHub:
         if result.replies:
             turn_id = f"{message.channel}:{external_id}" if external_id else None
             await self.deliver(message.channel, message.sender_id, outgoing_from(result, turn_id))
+        if external_id is not None:
+            await anyio.to_thread.run_sync(self.queues.handled, message.channel, external_id)
         return result
 
     async def deliver(self, channel: str, recipient_id: str, outgoing: Outgoing) -> bool:
-        """Send through a channel; a delivery that fails for good becomes an escalation for an advisor."""
-        output = self.outputs.get(channel)
-        if output is None:
+        """Send through a channel. True when sent now; False when it failed (an escalation) or, with the
+        outbox, when it will be tried again later."""
+        if channel not in self.outputs:
             log.error("no output for channel %s: reply not delivered", channel)
             return False
-        try:
-            await output.send(recipient_id, outgoing)
-        except DeliveryFailed as exc:
-            log.warning("delivery on %s failed for good: %s", channel, exc)
-            if outgoing.conversation_id:
-                await anyio.to_thread.run_sync(
-                    lambda: self.store.add_escalation(
-                        outgoing.conversation_id,
-                        reason="delivery_failed",
-                        language=outgoing.language,
-                        summary=f"A reply could not be delivered on {channel}.",
-                        contact=None,
-                        transcript=[{"from": "bot", "text": m.text} for m in outgoing.messages],
-                        channel=channel,
-                    )
-                )
-                self.engine.events.publish(
-                    Event("escalation", outgoing.conversation_id, {"channel": channel})
-                )
+        if not self.use_outbox:
+            try:
+                await self._send(channel, recipient_id, outgoing)
+            except DeliveryFailed as exc:
+                await self._failed(channel, outgoing, exc)
+                return False
+            return True
+        key = f"{channel}:{recipient_id}:{outgoing.metadata.get('turn_id') or uuid.uuid4().hex}"
+        item_id = await anyio.to_thread.run_sync(
+            self.queues.enqueue,
+            channel,
+            recipient_id,
+            outgoing.conversation_id or None,
+            _dump_outgoing(outgoing),
+            key,
+        )
+        now = dt.datetime.now(dt.UTC)
+        claimed = await anyio.to_thread.run_sync(lambda: self.queues.claim_due(now, 1, only_id=item_id))
+        if not claimed:  # another worker has it already (or it was sent before: same key)
             return False
+        return await self._deliver_item(claimed[0])
+
+    async def _send(self, channel: str, recipient_id: str, outgoing: Outgoing) -> None:
+        await self.outputs[channel].send(recipient_id, outgoing)
         count_replies(channel, len(outgoing.messages))
+
+    async def _deliver_item(self, item: OutboxItem) -> bool:
+        outgoing = _load_outgoing(item.payload)
+        try:
+            await self._send(item.channel, item.recipient, outgoing)
+        except DeliveryDeferred as exc:
+            if item.attempts <= len(OUTBOX_BACKOFF):
+                at = dt.datetime.now(dt.UTC) + OUTBOX_BACKOFF[item.attempts - 1]
+                await anyio.to_thread.run_sync(self.queues.retry, item.id, at, str(exc))
+                log.warning("delivery on %s deferred (attempt %d): %s", item.channel, item.attempts, exc)
+                return False
+            await anyio.to_thread.run_sync(self.queues.failed, item.id, str(exc))
+            await self._failed(item.channel, outgoing, exc)
+            return False
+        except DeliveryFailed as exc:
+            await anyio.to_thread.run_sync(self.queues.failed, item.id, str(exc))
+            await self._failed(item.channel, outgoing, exc)
+            return False
+        await anyio.to_thread.run_sync(self.queues.sent, item.id)
         return True
+
+    async def _failed(self, channel: str, outgoing: Outgoing, exc: DeliveryFailed) -> None:
+        """A reply that could not be delivered for good becomes an escalation for an advisor."""
+        log.warning("delivery on %s failed for good: %s", channel, exc)
+        if not outgoing.conversation_id:
+            return
+        await anyio.to_thread.run_sync(
+            lambda: self.store.add_escalation(
+                outgoing.conversation_id,
+                reason="delivery_failed",
+                language=outgoing.language,
+                summary=f"A reply could not be delivered on {channel}.",
+                contact=None,
+                transcript=[{"from": "bot", "text": m.text} for m in outgoing.messages],
+                channel=channel,
+            )
+        )
+        self.engine.events.publish(Event("escalation", outgoing.conversation_id, {"channel": channel}))
+
+    async def sweep(self, now: dt.datetime | None = None) -> int:
+        """One round of background duty: handle stranded inbound messages, send due outbox replies."""
+        now = now or dt.datetime.now(dt.UTC)
+        done = 0
+        for channel, external_id, payload in await anyio.to_thread.run_sync(
+            self.queues.claim_stranded_inbound, now
+        ):
+            try:
+                message = _load_inbound(payload)
+            except (ValueError, KeyError, TypeError):
+                log.error("a stored %s message could not be read; dropped", channel)
+                await anyio.to_thread.run_sync(self.queues.handled, channel, external_id)
+                continue
+            self.spawn(self.process(message, external_id))
+            done += 1
+        if self.use_outbox:
+            for item in await anyio.to_thread.run_sync(self.queues.claim_due, now):
+                if item.channel in self.outputs:
+                    await self._deliver_item(item)
+                    done += 1
+            depth, lag = await anyio.to_thread.run_sync(self.queues.depth_and_lag, now)
+            set_outbox_depth(depth)
+            set_outbox_lag(lag)
+        return done
+
+    async def run_background(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # the loop must survive a database hiccup; logged with its traceback
+                log.exception("channel hub sweep failed")
+            await asyncio.sleep(self.poll_interval)
+
+    def start(self) -> None:
+        if self._background is None:
+            self._background = asyncio.get_running_loop().create_task(self.run_background())
 
     async def idle(self) -> None:
         """Wait until every message taken so far has been handled (tests, and a clean shutdown)."""
@@ -125,7 +265,11 @@ class ChannelHub:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self, timeout: float = 10.0) -> None:
-        """Let work in progress finish (bounded), then cancel what is left."""
+        """Stop the sweeper, let work in progress finish (bounded), then cancel what is left."""
+        if self._background is not None:
+            self._background.cancel()
+            await asyncio.gather(self._background, return_exceptions=True)
+            self._background = None
         try:
             await asyncio.wait_for(self.idle(), timeout)
         except TimeoutError:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
-from channels.base import DeliveryFailed, Outgoing
+from channels.base import DeliveryDeferred, DeliveryFailed, Outgoing
 
 
 @dataclass
 class CollectingOutput:
+    """`fail`: refuse for good; `defer_next`: that many sends find the platform unreachable; `delay`: slow."""
+
     name: str
     sent: list[tuple[str, Outgoing]] = field(default_factory=list)
     fail: bool = False
+    defer_next: int = 0
+    delay: float = 0.0
 
     async def send(self, recipient_id: str, outgoing: Outgoing) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.fail:
             raise DeliveryFailed("refused by the fake")
+        if self.defer_next > 0:
+            self.defer_next -= 1
+            raise DeliveryDeferred("the fake platform is unreachable")
         self.sent.append((recipient_id, outgoing))
 
     def texts(self) -> list[str]:

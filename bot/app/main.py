@@ -38,6 +38,8 @@ from bot.languages import Language
 from bot.observability.metrics import count_replies, install_metrics, observe_turn
 from bot.privacy.retention import RetentionJob
 from bot.retrieval.retriever import RetrievalResult, Retriever
+from bot.roaming.reminders import ReminderJob
+from bot.roaming.routes import roaming_router
 from bot.settings import AppSettings
 from bot.storage.store import ConversationStore
 from channels.base import ChannelAdapter
@@ -98,17 +100,25 @@ def create_app(
         app.state.events = events
         app.state.dialogue = rasa
         app.state.responses = responses
-        hub = ChannelHub(app.state.engine, store, responses, {c.name: c.output for c in channels})
+        hub = ChannelHub(
+            app.state.engine,
+            store,
+            responses,
+            {c.name: c.output for c in channels},
+            use_outbox=settings.outbox,
+        )
         app.state.hub = hub
         app.state.channels = channels
         for channel in channels:
             await channel.start(hub)
+        hub.start()  # stranded inbound messages and due outbox replies
         # Admin pages may change these while the app runs; the jobs read them on every round.
         app.state.retention_days = settings.retention_days
         app.state.no_answer_minutes = settings.no_answer_minutes
         jobs = [
             asyncio.create_task(RetentionJob(store, rasa, lambda: app.state.retention_days).run()),
             asyncio.create_task(WaitingNotifier(hub, lambda: app.state.no_answer_minutes).run()),
+            asyncio.create_task(ReminderJob.from_env(hub).run()),
         ]
         monitor = asyncio.create_task(rasa.monitor()) if isinstance(rasa, HttpRasaClient) else None
         log.info("app ready in %.1f s (channels: %s)", time.perf_counter() - started, _names(channels))
@@ -133,6 +143,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for channel in channels:
         app.include_router(channel.router())
+    app.include_router(roaming_router())
     app.include_router(build_console_router(ConsoleConfig.from_env(), knowledge.taxonomy_path))
 
     @app.get("/", include_in_schema=False)

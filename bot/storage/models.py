@@ -129,6 +129,33 @@ class InboundReceipt(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # The message itself, stored before the platform gets its 200, so a crash before it is handled loses
+    # nothing: pending receipts whose lease ran out are handled again. Cleared once handled.
+    payload: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="done", index=True)  # pending, done
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """A reply waiting to be delivered; workers claim rows (SKIP LOCKED) and retry with backoff."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    payload: Mapped[str] = mapped_column(Text)  # the Outgoing, as JSON
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
 
 class LinkCode(Base):

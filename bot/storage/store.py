@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.roaming.models  # noqa: F401  (the roaming advisory's tables, for create_all)
+from bot.storage import console_models  # noqa: F401  (the console's tables, for create_all)
 from bot.storage.models import (
     Base,
     ChannelIdentity,
@@ -120,6 +122,10 @@ class ConversationStore:
 
     def session(self) -> Session:
         return self._sessions()
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._sessions
 
     def ping(self) -> bool:
         with self.session() as s:

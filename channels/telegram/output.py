@@ -25,7 +25,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.dialogue.responses import BotMessage, ResponseCatalog
 from bot.languages import Language
-from channels.base import DeliveryFailed, Outgoing, numbered_options
+from channels.base import DeliveryDeferred, DeliveryFailed, Outgoing, numbered_options
 from channels.telegram.client import Backoff, describe
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,9 @@ class TelegramOutput:
                 )
                 await self._sleep(wait)
         assert problem is not None
-        raise DeliveryFailed(f"{method}: gave up after {self.retry.attempts} attempts ({describe(problem)})")
+        raise DeliveryDeferred(
+            f"{method}: gave up after {self.retry.attempts} attempts ({describe(problem)})"
+        )
 
 
 def pieces(message: BotMessage, responses: ResponseCatalog, language: Language) -> list[Piece]:

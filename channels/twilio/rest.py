@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from channels.base import ChannelError, DeliveryFailed
+from channels.base import ChannelError, DeliveryDeferred, DeliveryFailed
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class TwilioRestClient:
                 log.error("Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
             raise DeliveryFailed(f"SMS refused: {exc}") from exc
         except TwilioUnreachable as exc:
-            raise DeliveryFailed(f"SMS not sent: {exc}") from exc
+            raise DeliveryDeferred(f"SMS not sent: {exc}") from exc
         return str(data.get("sid", ""))
 
     async def find_number(self, phone_number: str) -> PhoneNumber | None:
