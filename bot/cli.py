@@ -1,4 +1,4 @@
-"""`neuvo`: the command line for the knowledge base and its evaluation."""
+"""`neuvo`: the command line for the knowledge base, evaluation, channels, the console and privacy."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, KnowledgeSettings
+from bot.privacy import cli as privacy_cli
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -292,6 +293,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def _channel_commands() -> list[Register]:
+    """`neuvo telegram ...`, `neuvo twilio ...`, `neuvo console ...`: each package registers its own."""
+    from bot.console import cli as console_cli
+    from channels.telegram import cli as telegram_cli
+    from channels.twilio import cli as twilio_cli
+
+    return [telegram_cli.register, twilio_cli.register, console_cli.register]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neuvo", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -326,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("run", help="start Rasa and the app (training first if needed); Ctrl-C stops both")
     p.set_defaults(func=cmd_run)
+
+    privacy_cli.register(sub)
+    for register in _channel_commands():
+        register(sub)
 
     p = sub.add_parser("eval", help="evaluate retrieval on a JSONL question set, with baselines")
     p.add_argument("file")

@@ -58,7 +58,7 @@ class ConversationEngine:
         self.identifier = identifier
         self.responses = responses
         self.answer_for = answer_for
-        self.events = events or EventBus()
+        self.events = events if events is not None else EventBus()
         self.locks = SenderLocks()
 
     async def handle(self, message: InboundMessage) -> TurnResult:

@@ -52,13 +52,17 @@ class RetentionJob:
         dialogue: DialogueEngine | None,
         retention_days: Callable[[], int],
         interval: dt.timedelta = dt.timedelta(hours=6),
+        first_delay: dt.timedelta = dt.timedelta(seconds=30),
     ) -> None:
         self.store = store
         self.dialogue = dialogue
         self.retention_days = retention_days
         self.interval = interval
+        self.first_delay = first_delay
 
     async def run(self) -> None:
+        # The first round waits until start-up is over: the console loads the admin's saved period then.
+        await asyncio.sleep(self.first_delay.total_seconds())
         while True:
             try:
                 days = self.retention_days()

@@ -98,7 +98,14 @@ class KbSuggestion(Base):
 # the municipality filter). Declared here so the core models stay the core's; created with the tables, and
 # added to an existing database at start-up (`ensure_console_indexes`).
 CONSOLE_INDEXES: tuple[Index, ...] = (
-    Index("ix_console_escalation_queue", Escalation.status, Escalation.urgent, Escalation.created_at),
+    # The queue's order: scanned in order, the first page of unresolved escalations needs no sort.
+    Index("ix_console_escalation_order", Escalation.urgent.desc(), Escalation.created_at, Escalation.id),
+    Index(
+        "ix_console_escalation_resolved",
+        Escalation.status,
+        Escalation.resolved_at.desc(),
+        Escalation.id.desc(),
+    ),
     Index("ix_console_escalation_created", Escalation.created_at),
     Index("ix_console_message_created", Message.created_at),
     Index("ix_console_conversation_municipality", Conversation.municipality),

@@ -1,0 +1,1 @@
+"""The advisors' console at /console: escalation queue, conversations, replies, admin and statistics."""
