@@ -43,6 +43,13 @@ def _whole(env: dict[str, str] | os._Environ[str], name: str, default: int, low:
     return value
 
 
+def _redis_url(env: dict[str, str] | os._Environ[str]) -> str:
+    url = env.get("REDIS_URL", "")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL: {url!r} is not a redis:// URL")
+    return url
+
+
 def _outbox(env: dict[str, str] | os._Environ[str], database_url: str) -> bool:
     raw = env.get("NEUVO_OUTBOX", "auto").lower()
     if raw not in {"auto", "on", "off"}:
@@ -60,7 +67,8 @@ class AppSettings:
     degraded mode), DATABASE_URL (sqlite under .cache/neuvo/), NEUVO_DOMAIN (domain.yml),
     NEUVO_RETENTION_DAYS (180: idle conversations are erased after this), NEUVO_NO_ANSWER_MINUTES (60: a
     person whose escalation nobody answered by then is told it is still queued), NEUVO_OUTBOX (auto: replies
-    go through the outbox table on PostgreSQL; on, off).
+    go through the outbox table on PostgreSQL; on, off), REDIS_URL (several workers: shared per-person locks
+    and console live updates).
     """
 
     app_port: int
@@ -74,6 +82,7 @@ class AppSettings:
     no_answer_minutes: int = 60
     rasa_token_given: bool = True  # False when the token was generated here (no Rasa shares it)
     outbox: bool = False
+    redis_url: str = ""
 
     @property
     def rasa_urls(self) -> tuple[str, ...]:
@@ -109,4 +118,5 @@ class AppSettings:
             no_answer_minutes=_whole(env, "NEUVO_NO_ANSWER_MINUTES", 60, 1, 7 * 24 * 60),
             rasa_token_given=bool(env.get("NEUVO_RASA_TOKEN")),
             outbox=_outbox(env, env.get("DATABASE_URL") or db_default),
+            redis_url=_redis_url(env),
         )

@@ -21,6 +21,7 @@ from rasa_sdk.interfaces import (
     ActionMissingDomainException,
     ActionNotFoundException,
 )
+from redis.asyncio import Redis
 
 from actions.registry import build_executor
 from actions.services import ActionServices
@@ -41,6 +42,7 @@ from bot.retrieval.retriever import RetrievalResult, Retriever
 from bot.roaming.reminders import ReminderJob
 from bot.roaming.routes import roaming_router
 from bot.settings import AppSettings
+from bot.shared_state import RedisEventBus, RedisSenderLocks
 from bot.storage.store import ConversationStore
 from channels.base import ChannelAdapter
 from channels.hub import ChannelHub
@@ -77,7 +79,11 @@ def create_app(
                 lambda: Retriever.from_settings(knowledge, show_progress=False)
             )
         store = ConversationStore(settings.database_url)
-        events = EventBus()
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        events: EventBus = RedisEventBus(redis) if redis else EventBus()
+        if isinstance(events, RedisEventBus):
+            await events.start()
+        locks = RedisSenderLocks(redis) if redis else None
         rasa = dialogue or HttpRasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
 
         def search(text: str, language: Language, audience: str | None = None) -> RetrievalResult:
@@ -95,7 +101,14 @@ def create_app(
             ActionServices(search, store, responses, advisor_hours=lambda: app.state.advisor_hours)
         )
         app.state.engine = ConversationEngine(
-            store, rasa, search, ready_retriever.identifier, responses, ready_retriever.answer_for, events
+            store,
+            rasa,
+            search,
+            ready_retriever.identifier,
+            responses,
+            ready_retriever.answer_for,
+            events,
+            locks,
         )
         app.state.events = events
         app.state.dialogue = rasa
@@ -131,6 +144,10 @@ def create_app(
             await hub.close()  # finish replies in flight while the channels can still send them
             for channel in channels:
                 await channel.stop()
+            if isinstance(events, RedisEventBus):
+                await events.close()
+            if redis is not None:
+                await redis.aclose()
             if monitor:
                 monitor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

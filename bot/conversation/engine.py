@@ -51,6 +51,7 @@ class ConversationEngine:
         responses: ResponseCatalog,
         answer_for: AnswerLookup | None = None,
         events: EventBus | None = None,
+        locks: SenderLocks | None = None,
     ) -> None:
         self.store = store
         self.dialogue = dialogue
@@ -59,7 +60,7 @@ class ConversationEngine:
         self.responses = responses
         self.answer_for = answer_for
         self.events = events if events is not None else EventBus()
-        self.locks = SenderLocks()
+        self.locks = locks if locks is not None else SenderLocks()
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         """Answer one message. Messages of one conversation are handled strictly in order."""
