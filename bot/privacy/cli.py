@@ -95,7 +95,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     privacy = sub.add_parser("privacy", help="export or erase one person's data; run the retention job")
     commands = privacy.add_subparsers(dest="privacy_command", required=True)
     for name, func, text in (
