@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, KnowledgeSettings
+from bot.observability.logging import configure_logging_from_env
 from bot.privacy import cli as privacy_cli
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -356,9 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    # NEUVO_LOG_FORMAT=json|text: JSON lines with personal data masked (jobs run by systemd, for example).
+    if not configure_logging_from_env():
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
     try:
         return int(args.func(args))
     except ConfigError as exc:

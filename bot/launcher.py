@@ -7,6 +7,7 @@ runs from .venv (Python 3.11). Ctrl-C or SIGTERM stops both.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import REPO_ROOT
+from bot.config import REPO_ROOT, ConfigError
+from bot.observability.logging import log_format_from_env, logging_config
+from bot.rasa_server import rasa_command, select_endpoints
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 LOG_DIR = REPO_ROOT / ".cache" / "neuvo"
@@ -150,28 +153,16 @@ def log_tail(path: Path, lines: int = 25) -> str:
 def start_rasa(model: Path, token: str, app_port: int, rasa_port: int) -> subprocess.Popen[bytes]:
     """Start Rasa in the background; its output goes to .cache/neuvo/rasa-<port>.log."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_file = rasa_log_path(rasa_port).open("ab")
-    command = [
-        str(RASA_BIN),
-        "run",
-        "--enable-api",
-        "--auth-token",
-        token,
-        "--interface",
-        "127.0.0.1",
-        "--port",
-        str(rasa_port),
-        "--model",
-        str(model),
-        "--endpoints",
-        "endpoints.yml",
-        "--credentials",
-        "credentials.yml",
-    ]
+    env = rasa_env(token, app_port)
     try:
-        return subprocess.Popen(
-            command, cwd=REPO_ROOT, env=rasa_env(token, app_port), stdout=log_file, stderr=subprocess.STDOUT
-        )
+        endpoints = select_endpoints(env)  # PostgreSQL + Redis stores in production mode, else in memory
+    except ConfigError as exc:
+        raise LaunchError(str(exc)) from exc
+    env.update(endpoints.variables)
+    command = rasa_command(RASA_BIN, model, token, rasa_port, endpoints.path)
+    log_file = rasa_log_path(rasa_port).open("ab")
+    try:
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     finally:
         log_file.close()  # the child keeps its own handle
 
@@ -189,9 +180,20 @@ def start_app(token: str, app_port: int, rasa_port: int, host: str = "127.0.0.1"
         host,
         "--port",
         str(app_port),
+        "--timeout-graceful-shutdown",  # an open console event stream must not hold up a stop
+        "5",
         "--log-level",
         "warning",
     ]
+    try:
+        log_format, log_level = log_format_from_env(env)
+    except ConfigError as exc:
+        raise LaunchError(str(exc)) from exc
+    if log_format:  # NEUVO_LOG_FORMAT=json|text: every logger through the redaction filter
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        config = LOG_DIR / f"logging-{app_port}.json"
+        config.write_text(json.dumps(logging_config(log_format == "json", log_level)), encoding="utf-8")
+        command[-2:] = ["--log-level", log_level.lower(), "--log-config", str(config)]
     return subprocess.Popen(command, cwd=REPO_ROOT, env=env)
 
 

@@ -30,14 +30,17 @@ class WaitingNotifier:
         self.interval = interval
 
     async def run_once(self, now: dt.datetime) -> int:
-        """Notify each escalation older than the no-answer time once, on the person's latest channel."""
+        """Notify each escalation older than the no-answer time once, on the person's latest channel.
+
+        Claimed (marked) before sending, so several workers never notify twice; a person reachable on no
+        push channel (web chat) is marked too: the notice is due once, not on every round."""
         from channels.base import Outgoing
 
         store = self.hub.store
         cutoff = now - dt.timedelta(minutes=self.no_answer_minutes())
         notified = 0
-        for escalation_id, conversation_id, language in await anyio.to_thread.run_sync(
-            store.unanswered_escalations, cutoff
+        for _escalation_id, conversation_id, language in await anyio.to_thread.run_sync(
+            store.claim_unanswered_escalations, cutoff
         ):
             lang = as_language(language) if language and is_language(language) else FALLBACK_LANGUAGE
             identities = await anyio.to_thread.run_sync(store.identities, conversation_id)
@@ -47,8 +50,6 @@ class WaitingNotifier:
                 outgoing = Outgoing([message], lang, conversation_id=conversation_id)
                 if await self.hub.deliver(target[0], target[1], outgoing):
                     notified += 1
-            # Marked even without a push channel (web chat): the notice is due once, not on every round.
-            await anyio.to_thread.run_sync(store.mark_waiting_notice, escalation_id)
         return notified
 
     async def run(self) -> None:

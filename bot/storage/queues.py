@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,19 +69,24 @@ class DurableQueues:
 
     def claim_stranded_inbound(self, now: dt.datetime, limit: int = 50) -> list[tuple[str, str, str]]:
         """Messages accepted but never handled (their worker died): (channel, id, payload), leased to us."""
+        stranded = (
+            select(InboundReceipt.channel, InboundReceipt.external_id)
+            .where(InboundReceipt.status == "pending", InboundReceipt.lease_until < now)
+            .order_by(InboundReceipt.received_at)
+            .limit(limit)
+        )
+        if self._skip_locked:
+            stranded = stranded.with_for_update(skip_locked=True)
+        # One UPDATE ... RETURNING: on SQLite the statement holds the write lock from its read to its write,
+        # on PostgreSQL the sub-select skips rows another worker is claiming: a row goes to one worker only.
+        claim = (
+            update(InboundReceipt)
+            .where(tuple_(InboundReceipt.channel, InboundReceipt.external_id).in_(stranded.scalar_subquery()))
+            .values(lease_until=now + LEASE)
+            .returning(InboundReceipt.channel, InboundReceipt.external_id, InboundReceipt.payload)
+        )
         with self._sessions() as s, s.begin():
-            query = (
-                select(InboundReceipt)
-                .where(InboundReceipt.status == "pending", InboundReceipt.lease_until < now)
-                .order_by(InboundReceipt.received_at)
-                .limit(limit)
-            )
-            if self._skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(s.scalars(query))
-            for row in rows:
-                row.lease_until = now + LEASE
-            return [(r.channel, r.external_id, r.payload or "") for r in rows]
+            return [(c, e, p or "") for c, e, p in s.execute(claim)]
 
     # Outbox -----------------------------------------------------------------------------------------------
 
@@ -110,26 +115,36 @@ class DurableQueues:
 
     def claim_due(self, now: dt.datetime, limit: int = 20, only_id: int | None = None) -> list[OutboxItem]:
         """Lease due replies (pending and due, or sending with a lapsed lease) to this worker."""
-        with self._sessions() as s, s.begin():
-            due = ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)) | (
-                (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now)
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
             )
-            query = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
-            if only_id is not None:
-                query = query.where(OutboxMessage.id == only_id)
-            if self._skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(s.scalars(query))
-            for row in rows:
-                row.status = "sending"
-                row.lease_until = now + LEASE
-                row.attempts = (row.attempts or 0) + 1
-            return [
-                OutboxItem(
-                    r.id, r.channel, r.recipient, r.conversation_id, r.payload, r.attempts, r.idempotency_key
-                )
-                for r in rows
-            ]
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if only_id is not None:
+            due = due.where(OutboxMessage.id == only_id)
+        if self._skip_locked:
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(status="sending", lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.channel,
+                OutboxMessage.recipient,
+                OutboxMessage.conversation_id,
+                OutboxMessage.payload,
+                OutboxMessage.attempts,
+                OutboxMessage.idempotency_key,
+            )
+        )
+        with self._sessions() as s, s.begin():
+            items = [OutboxItem(*row) for row in s.execute(claim)]
+        return sorted(items, key=lambda item: item.id)
 
     def sent(self, item_id: int) -> None:
         with self._sessions() as s, s.begin():

@@ -403,24 +403,23 @@ class ConversationStore:
             )
             return [(d, t) for d, t in rows]
 
-    def unanswered_escalations(self, created_before: dt.datetime) -> list[tuple[int, str, str | None]]:
-        """(id, conversation id, language) of queued escalations nobody has answered or notified about yet."""
-        with self.session() as s:
-            rows = s.execute(
-                select(Escalation.id, Escalation.conversation_id, Escalation.language).where(
-                    Escalation.status != "resolved",
-                    Escalation.first_reply_at.is_(None),
-                    Escalation.waiting_notice_at.is_(None),
-                    Escalation.created_at < created_before,
-                )
-            )
-            return [(int(i), c, lang) for i, c, lang in rows]
-
-    def mark_waiting_notice(self, escalation_id: int) -> None:
+    def claim_unanswered_escalations(self, created_before: dt.datetime) -> list[tuple[int, str, str | None]]:
+        """Queued escalations nobody has answered or notified about yet, marked as notified in the same
+        statement, so of several workers only one tells the person: (id, conversation id, language)."""
+        due = select(Escalation.id).where(
+            Escalation.status != "resolved",
+            Escalation.first_reply_at.is_(None),
+            Escalation.waiting_notice_at.is_(None),
+            Escalation.created_at < created_before,
+        )
+        claim = (
+            update(Escalation)
+            .where(Escalation.id.in_(due.scalar_subquery()), Escalation.waiting_notice_at.is_(None))
+            .values(waiting_notice_at=utcnow())
+            .returning(Escalation.id, Escalation.conversation_id, Escalation.language)
+        )
         with self.session() as s, s.begin():
-            s.execute(
-                update(Escalation).where(Escalation.id == escalation_id).values(waiting_notice_at=utcnow())
-            )
+            return [(int(i), c, lang) for i, c, lang in s.execute(claim)]
 
     def conversations_idle_since(self, cutoff: dt.datetime) -> list[str]:
         """Ids of conversations with no activity since `cutoff` (candidates for the retention job)."""
