@@ -11,7 +11,7 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 
-.PHONY: setup setup-rasa browser run train bench eval test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
+.PHONY: setup setup-rasa browser run train bench loadtest eval test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "note: chromium is not installed; the browser test will be skipped"; }
+
+# Production set-up under load (PostgreSQL, Redis, 2 app workers, 2 Rasa) on loopback, bounded in count.
+# The acceptance run: make loadtest LOADTEST_ARGS="--users 1000 --messages 20 --compare-workers"
+LOADTEST_ARGS ?= --users 60 --messages 5 --compare-workers
+loadtest: setup setup-rasa
+	$(PY) -m benchmarks.loadtest $(LOADTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not e2e"

@@ -289,6 +289,22 @@ def _sms_fields(sender: str, text: str, sid: str) -> dict[str, str]:
     }
 
 
+async def settle(database: str, limit: float = 300.0) -> None:
+    """Wait until no stored message awaits handling and no reply awaits delivery (bounded)."""
+    url = POSTGRES.rsplit("/", 1)[0] + f"/{database}"
+    deadline = time.monotonic() + limit
+    await asyncio.sleep(5)
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psycopg.Error), psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM inbound_receipts WHERE status = 'pending')"
+                " + (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending'))"
+            ).fetchone()
+            if row and row[0] == 0:
+                return
+        await asyncio.sleep(5)
+
+
 def verify(load: Load, database: str) -> dict[str, Any]:
     """Nothing lost, nothing duplicated, order kept; every reply delivered once."""
     lost = duplicated = out_of_order = 0
@@ -392,7 +408,7 @@ async def one_run(
             fault_task = asyncio.create_task(faults(args, stack, telegram, expected))
             await load.drive(args.users, args.messages, args.concurrency, questions)
             done_faults = await fault_task
-            await asyncio.sleep(5)  # the last replies
+            await settle(stack.database)  # messages a killed worker left behind are handled after their lease
             await load.client.aclose()
             report = {"workers": workers, "rasa": args.rasa, "faults": done_faults, **summary(load.results)}
             report["checks"] = verify(load, stack.database)

@@ -14,8 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-import bot.roaming.models  # noqa: F401  (the roaming advisory's tables, for create_all)
-from bot.storage import console_models  # noqa: F401  (the console's tables, for create_all)
+from bot.storage import migrate
 from bot.storage.models import (
     Base,
     ChannelIdentity,
@@ -117,7 +116,7 @@ class ConversationStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(database_url, pool_pre_ping=True)
-        Base.metadata.create_all(self.engine)
+        migrate.prepare(self.engine)  # create, or upgrade with Alembic
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

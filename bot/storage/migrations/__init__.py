@@ -1,0 +1,1 @@
+"""Alembic migrations of the app's database (SQLite by default, PostgreSQL in production)."""
