@@ -8,6 +8,7 @@ from actions.feedback import ActionFeedback
 from actions.handoff import ActionDeclineHandoff, ActionEscalate, ActionOfferHandoff
 from actions.knowledge import ActionAnswerQuestion
 from actions.language import ActionSetLanguage
+from actions.roaming import ROAMING_ACTIONS
 from actions.services import ActionServices
 
 ACTIONS = (
@@ -17,6 +18,7 @@ ACTIONS = (
     ActionDeclineHandoff,
     ActionEscalate,
     ActionFeedback,
+    *ROAMING_ACTIONS,
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.config import ConfigError, KnowledgeSettings
 from bot.observability.logging import configure_logging_from_env
 from bot.privacy import cli as privacy_cli
+from bot.roaming import cli as roaming_cli
 from bot.storage import cli as db_cli
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -344,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     privacy_cli.register(sub)
     db_cli.register(sub)
+    roaming_cli.register(sub)
     for register in _channel_commands():
         register(sub)
 

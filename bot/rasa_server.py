@@ -115,8 +115,7 @@ def rasa_command(
         str(rasa_bin),
         "run",
         "--enable-api",
-        "--auth-token",
-        token,
+        f"--auth-token={token}",  # one argument: a token starting with "-" must not read as an option
         "--interface",
         interface,
         "--port",

@@ -57,9 +57,10 @@ class RedisSenderLocks(SenderLocks):
 class RedisEventBus(EventBus):
     """Publishes through Redis; a listener task hands every event (from any worker) to local subscribers."""
 
-    def __init__(self, redis: Redis, queue_size: int = 256) -> None:
+    def __init__(self, redis: Redis, queue_size: int = 256, channel: str = EVENTS_CHANNEL) -> None:
         super().__init__(queue_size)
         self._redis = redis
+        self._channel = channel
         self._listener: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -77,14 +78,14 @@ class RedisEventBus(EventBus):
 
     async def _publish(self, payload: str, event: Event) -> None:
         try:
-            await self._redis.publish(EVENTS_CHANNEL, payload)
+            await self._redis.publish(self._channel, payload)
         except RedisError:
             log.warning("Redis unavailable: a live update reaches this worker's consoles only")
             super().publish(event)
 
     async def start(self) -> None:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(EVENTS_CHANNEL)
+        await pubsub.subscribe(self._channel)
         self._listener = asyncio.get_running_loop().create_task(self._listen(pubsub))
 
     async def _listen(self, pubsub: object) -> None:
@@ -97,7 +98,7 @@ class RedisEventBus(EventBus):
                     Event(str(data["kind"]), str(data["conversation_id"]), dict(data.get("data") or {}))
                 )
             except (ValueError, KeyError, TypeError):
-                log.warning("an unreadable event on %s was ignored", EVENTS_CHANNEL)
+                log.warning("an unreadable event on %s was ignored", self._channel)
 
     async def close(self) -> None:
         if self._listener is not None:

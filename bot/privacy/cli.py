@@ -9,6 +9,7 @@ import json
 import sys
 
 from bot.conversation.rasa_client import HttpRasaClient
+from bot.privacy.export import export_person
 from bot.privacy.retention import erase_person, purge_expired
 from bot.settings import AppSettings
 from bot.storage.store import ConversationStore
@@ -48,7 +49,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if conversation_id is None:
         print("no data is stored for that person", file=sys.stderr)
         return 1
-    json.dump(store.export_person(conversation_id), sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(export_person(store, conversation_id), sys.stdout, ensure_ascii=False, indent=2)
     print()
     return 0
 

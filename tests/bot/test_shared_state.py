@@ -22,7 +22,9 @@ def anyio_backend() -> str:
 
 async def test_an_event_published_on_one_worker_reaches_subscribers_on_another() -> None:
     url = redis_or_skip()
-    worker_a, worker_b = RedisEventBus(Redis.from_url(url)), RedisEventBus(Redis.from_url(url))
+    channel = f"neuvo-test-events-{uuid.uuid4().hex[:8]}"  # pub/sub channels span every Redis database
+    worker_a = RedisEventBus(Redis.from_url(url), channel=channel)
+    worker_b = RedisEventBus(Redis.from_url(url), channel=channel)
     await worker_a.start()
     await worker_b.start()
     try:

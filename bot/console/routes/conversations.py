@@ -10,13 +10,16 @@ import anyio
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from bot.console.auth import AdvisorUser, console_services
+from bot.console.auth import AdminUser, AdvisorUser, console_services
 from bot.console.errors import InvalidInput
 from bot.console.escalation_queue import Outcome
 from bot.console.kb_search import search_kb
 from bot.console.suggestions import SuggestionKind
 from bot.console.web import ConsoleRoute, redirect, url, wants_html
 from bot.languages import FALLBACK_LANGUAGE, LANGUAGES, as_language, is_language
+from bot.privacy.export import export_person
+from bot.privacy.retention import erase_person
+from bot.storage.store import ERASED
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -161,3 +164,29 @@ async def kb_search(
     answer_language = as_language(language) if language and is_language(language) else FALLBACK_LANGUAGE
     hits = await anyio.to_thread.run_sync(search_kb, console.retriever, q, answer_language)
     return JSONResponse({"hits": [asdict(h) | {"reply_text": h.reply_text} for h in hits]})
+
+
+@router.get("/conversations/{conversation_id}/export.json")
+async def export_data(request: Request, conversation_id: str, admin: AdminUser) -> JSONResponse:
+    """Everything stored about the person (a subject access request). Admins only; audited."""
+    console = console_services(request)
+    await anyio.to_thread.run_sync(console.desk.header, conversation_id)  # 404 for an erased conversation
+    data = await anyio.to_thread.run_sync(export_person, console.store, conversation_id)
+    await anyio.to_thread.run_sync(console.audit.write, admin.username, "person.export", conversation_id)
+    filename = f"neuvo-{conversation_id}.json"
+    return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/conversations/{conversation_id}/erase")
+async def erase_data(
+    request: Request, conversation_id: str, admin: AdminUser, confirm: Annotated[str, Form()] = ""
+) -> Response:
+    """Erase the person everywhere, Rasa's tracker included (the person asked). Admins only; audited."""
+    console = console_services(request)
+    await anyio.to_thread.run_sync(console.desk.header, conversation_id)
+    if confirm != "erase":
+        raise InvalidInput("type erase to confirm")
+    await erase_person(console.store, request.app.state.dialogue, conversation_id)
+    # The audit row cannot name the conversation any more: erasure leaves no way back to the person.
+    await anyio.to_thread.run_sync(console.audit.write, admin.username, "person.erase", ERASED)
+    return redirect(url("/console", notice="erased"))
