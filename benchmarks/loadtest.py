@@ -331,6 +331,9 @@ def verify(load: Load, database: str) -> dict[str, Any]:
                 if replies and replies[0] != load.telegram_count(int(record.user)):
                     telegram_mismatch += 1
         outbox = dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+        degraded = conn.execute(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND degraded"
+        ).fetchone()
     keys = [m.idempotency_token for m in load.twilio.sent if m.idempotency_token]
     return {
         "lost": lost,
@@ -339,6 +342,7 @@ def verify(load: Load, database: str) -> dict[str, Any]:
         "telegram_chats_with_reply_count_mismatch": telegram_mismatch,
         "sms_sent_twice": len(keys) - len(set(keys)),
         "outbox": outbox,
+        "degraded_replies": degraded[0] if degraded else 0,  # answered without Rasa (it was slow or down)
     }
 
 

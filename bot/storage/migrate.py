@@ -10,9 +10,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Not the key env.py takes per migration transaction: this one is held around the whole preparation.
+_PREPARE_LOCK = 7_361_944_219
 
 
 def _config(engine: Engine) -> Config:
@@ -27,9 +30,23 @@ def prepare(engine: Engine) -> None:
     - empty: create every table at once and record the current revision (fast, for new installs and tests);
     - made by the first release (tables, no revision recorded: it used `create_all`): record 0001, upgrade;
     - already under Alembic: upgrade to the head revision.
-    """
-    from sqlalchemy import inspect
 
+    Several workers starting together on PostgreSQL take turns (a session advisory lock), so one of them
+    creates or upgrades and the others find the work done.
+    """
+    if engine.dialect.name != "postgresql":
+        _prepare(engine)
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PREPARE_LOCK})
+        try:
+            _prepare(engine)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PREPARE_LOCK})
+            lock.commit()
+
+
+def _prepare(engine: Engine) -> None:
     from bot.storage.schema import metadata
 
     tables = set(inspect(engine).get_table_names())

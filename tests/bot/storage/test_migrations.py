@@ -83,3 +83,13 @@ def test_downgrade_returns_to_the_first_release_and_upgrade_comes_back(database_
     migrate.upgrade(store.engine)
     assert migrate.current(store.engine) == migrate.head()
     assert [e.reason for e in ConversationStore(database_url).escalations(conv.id)] == ["safety"]
+
+
+def test_workers_starting_together_on_an_empty_database_all_start(database_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("one SQLite file serves one app process; several workers need PostgreSQL")
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: ConversationStore(database_url), range(4)))
+    assert all(migrate.current(s.engine) == migrate.head() for s in stores)
