@@ -117,15 +117,62 @@ class ChannelHub:
 
     async def accept(self, message: InboundMessage, external_id: str | None) -> bool:
         """Store a message for background handling; False (and nothing done) for a redelivered id."""
-        if external_id is not None:
-            stored = await anyio.to_thread.run_sync(
-                self.queues.receive, message.channel, external_id, _dump_inbound(message)
-            )
-            if not stored:
-                log.info("duplicate %s delivery ignored", message.channel)
-                return False
-        self.spawn(self.process(message, external_id))
+        if external_id is None:
+            self.spawn(self.process(message))
+            return True
+        stored = await anyio.to_thread.run_sync(
+            self.queues.receive, message.channel, external_id, _dump_inbound(message), message.sender_id
+        )
+        if not stored:
+            log.info("duplicate %s delivery ignored", message.channel)
+            return False
+        self.spawn(self.drain(message.channel, message.sender_id))
         return True
+
+    async def drain(self, channel: str, sender: str) -> int:
+        """Handle one person's stored messages in the order received, whichever worker received them.
+
+        The person's lock (shared through Redis by several workers) is held while their messages are handled;
+        another worker's drain for the same person then finds nothing left. With the outbox, replies are
+        queued and the message marked handled inside the lock, and sent after it, so a slow platform never
+        holds a person's lock. Returns how many messages were handled.
+        """
+        queued: list[int] = []
+        handled = 0
+        async with self.engine.locks.hold(f"{channel}\0{sender}"):
+            while pending := await anyio.to_thread.run_sync(self.queues.pending_for_sender, channel, sender):
+                for external_id, payload in pending:
+                    try:
+                        message = _load_inbound(payload)
+                    except (ValueError, KeyError, TypeError):
+                        log.error("a stored %s message could not be read; dropped", channel)
+                        await anyio.to_thread.run_sync(self.queues.handled, channel, external_id)
+                        continue
+                    item = await self._handle_stored(message, external_id)
+                    if item is not None:
+                        queued.append(item)
+                    handled += 1
+        for item_id in queued:
+            await self._send_queued(item_id)
+        return handled
+
+    async def _handle_stored(self, message: InboundMessage, external_id: str) -> int | None:
+        """One stored message, the person's lock held: answer, queue or send the replies, mark it handled.
+        Returns the outbox row to send once the lock is released (outbox mode)."""
+        started = time.perf_counter()
+        result = await self.engine.handle(message, locked=True)
+        observe_turn(
+            message.channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
+        )
+        item_id = None
+        if result.replies:
+            outgoing = outgoing_from(result, f"{message.channel}:{external_id}")
+            if self.use_outbox and message.channel in self.outputs:
+                item_id = await self._enqueue(message.channel, message.sender_id, outgoing)
+            else:
+                await self.deliver(message.channel, message.sender_id, outgoing)
+        await anyio.to_thread.run_sync(self.queues.handled, message.channel, external_id)
+        return item_id
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine in the background, kept referenced until done; its failure is logged."""
@@ -138,18 +185,15 @@ class ChannelHub:
         if not task.cancelled() and task.exception() is not None:
             log.error("background channel work failed", exc_info=task.exception())
 
-    async def process(self, message: InboundMessage, external_id: str | None = None) -> TurnResult:
-        """Handle one message and send the replies back on its channel."""
+    async def process(self, message: InboundMessage) -> TurnResult:
+        """Handle a message that has no platform id (nothing to deduplicate) and send the replies back."""
         started = time.perf_counter()
         result = await self.engine.handle(message)
         observe_turn(
             message.channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
         )
         if result.replies:
-            turn_id = f"{message.channel}:{external_id}" if external_id else None
-            await self.deliver(message.channel, message.sender_id, outgoing_from(result, turn_id))
-        if external_id is not None:
-            await anyio.to_thread.run_sync(self.queues.handled, message.channel, external_id)
+            await self.deliver(message.channel, message.sender_id, outgoing_from(result))
         return result
 
     async def deliver(self, channel: str, recipient_id: str, outgoing: Outgoing) -> bool:
@@ -165,8 +209,12 @@ class ChannelHub:
                 await self._failed(channel, outgoing, exc)
                 return False
             return True
+        item_id = await self._enqueue(channel, recipient_id, outgoing)
+        return await self._send_queued(item_id)
+
+    async def _enqueue(self, channel: str, recipient_id: str, outgoing: Outgoing) -> int:
         key = f"{channel}:{recipient_id}:{outgoing.metadata.get('turn_id') or uuid.uuid4().hex}"
-        item_id = await anyio.to_thread.run_sync(
+        return await anyio.to_thread.run_sync(
             self.queues.enqueue,
             channel,
             recipient_id,
@@ -174,6 +222,9 @@ class ChannelHub:
             _dump_outgoing(outgoing),
             key,
         )
+
+    async def _send_queued(self, item_id: int) -> bool:
+        """Send one queued reply now, unless another worker has taken it (it then sends it)."""
         now = dt.datetime.now(dt.UTC)
         claimed = await anyio.to_thread.run_sync(lambda: self.queues.claim_due(now, 1, only_id=item_id))
         if not claimed:  # another worker has it already (or it was sent before: same key)
@@ -226,16 +277,17 @@ class ChannelHub:
         """One round of background duty: handle stranded inbound messages, send due outbox replies."""
         now = now or dt.datetime.now(dt.UTC)
         done = 0
+        senders = set()
         for channel, external_id, payload in await anyio.to_thread.run_sync(
             self.queues.claim_stranded_inbound, now
         ):
             try:
-                message = _load_inbound(payload)
+                senders.add((channel, _load_inbound(payload).sender_id))
             except (ValueError, KeyError, TypeError):
                 log.error("a stored %s message could not be read; dropped", channel)
                 await anyio.to_thread.run_sync(self.queues.handled, channel, external_id)
-                continue
-            self.spawn(self.process(message, external_id))
+        for channel, sender in senders:
+            self.spawn(self.drain(channel, sender))
             done += 1
         if self.use_outbox:
             for item in await anyio.to_thread.run_sync(self.queues.claim_due, now):

@@ -62,8 +62,14 @@ class ConversationEngine:
         self.events = events if events is not None else EventBus()
         self.locks = locks if locks is not None else SenderLocks()
 
-    async def handle(self, message: InboundMessage) -> TurnResult:
-        """Answer one message. Messages of one conversation are handled strictly in order."""
+    async def handle(self, message: InboundMessage, *, locked: bool = False) -> TurnResult:
+        """Answer one message. Messages of one conversation are handled strictly in order.
+
+        `locked`: the caller already holds this sender's lock (the channel hub does, while it works through
+        the person's stored messages in order).
+        """
+        if locked:
+            return await self._handle(message)
         async with self.locks.hold(f"{message.channel}\0{message.sender_id}"):
             return await self._handle(message)
 

@@ -134,6 +134,10 @@ class InboundReceipt(Base):
     payload: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(8), default="done", index=True)  # pending, done
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The sender's address on the channel: one person's pending messages are handled in the order received.
+    sender: Mapped[str | None] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_inbound_sender_pending", "channel", "sender", "status"),)
 
 
 class OutboxMessage(Base):

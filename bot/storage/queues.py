@@ -41,7 +41,7 @@ class DurableQueues:
 
     # Inbound ----------------------------------------------------------------------------------------------
 
-    def receive(self, channel: str, external_id: str, payload: str) -> bool:
+    def receive(self, channel: str, external_id: str, payload: str, sender: str | None = None) -> bool:
         """Store a message under its platform id before acknowledging it; False for a redelivery."""
         try:
             with self._sessions() as s, s.begin():
@@ -52,11 +52,27 @@ class DurableQueues:
                         payload=payload,
                         status="pending",
                         lease_until=utcnow() + LEASE,
+                        sender=sender,
                     )
                 )
         except IntegrityError:
             return False
         return True
+
+    def pending_for_sender(self, channel: str, sender: str) -> list[tuple[str, str]]:
+        """(external id, payload) of one person's messages not yet handled, oldest first. Call it while
+        holding that person's lock: then nobody else is handling any of them."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(InboundReceipt.external_id, InboundReceipt.payload)
+                .where(
+                    InboundReceipt.channel == channel,
+                    InboundReceipt.sender == sender,
+                    InboundReceipt.status == "pending",
+                )
+                .order_by(InboundReceipt.received_at, InboundReceipt.external_id)
+            )
+            return [(e, p or "") for e, p in rows]
 
     def handled(self, channel: str, external_id: str) -> None:
         """The message was answered: keep only its id (for dedup), not its content."""

@@ -33,15 +33,19 @@ def anyio_backend() -> str:
 
 @asynccontextmanager
 async def app_with_outbox(
-    tmp_path: Path, database_url: str, output: CollectingOutput
+    tmp_path: Path,
+    database_url: str,
+    output: CollectingOutput,
+    redis_url: str = "",
+    dialogue: FakeDialogue | None = None,
 ) -> AsyncIterator[ChannelHub]:
     settings = AppSettings.from_env(
-        {"DATABASE_URL": database_url, "NEUVO_RASA_TOKEN": "t", "NEUVO_OUTBOX": "on"}
+        {"DATABASE_URL": database_url, "NEUVO_RASA_TOKEN": "t", "NEUVO_OUTBOX": "on", "REDIS_URL": redis_url}
     )
     app = create_app(
         settings,
         KnowledgeSettings.from_env(),
-        dialogue=FakeDialogue(),
+        dialogue=dialogue or FakeDialogue(),
         retriever=tiny_retriever(tmp_path),
         channels=[],
     )
@@ -87,7 +91,7 @@ async def test_a_message_accepted_by_a_worker_that_died_is_answered_once(
     async with app_with_outbox(tmp_path, database_url, output) as hub:
         # A worker stored the message, acknowledged it, and died before handling it.
         message = InboundMessage("42", "are you still there", "telegram")
-        assert hub.queues.receive("telegram", "update-7", _dump_inbound(message))
+        assert hub.queues.receive("telegram", "update-7", _dump_inbound(message), "42")
         assert await hub.sweep() == 0  # its lease has not run out: it may still be in progress elsewhere
         assert await hub.sweep(dt.datetime.now(dt.UTC) + LATER) == 1
         await hub.idle()
@@ -127,3 +131,37 @@ def _reply_payload(i: int) -> str:
             "metadata": {},
         }
     )
+
+
+class SlowSometimes(FakeDialogue):
+    """Takes longer on some messages, so a later message would overtake an earlier one without ordering."""
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, object]) -> object:
+        if text.endswith(("0", "3", "7")):
+            await asyncio.sleep(0.15)
+        return await super().send(conversation_id, text, metadata)  # type: ignore[arg-type]
+
+
+async def test_one_persons_messages_received_by_two_workers_are_handled_in_order(
+    tmp_path: Path, database_url: str
+) -> None:
+    from tests.databases import redis_or_skip
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("several workers share PostgreSQL")
+    redis_url = redis_or_skip()
+    first, second = CollectingOutput("telegram"), CollectingOutput("telegram")
+    async with (
+        app_with_outbox(tmp_path, database_url, first, redis_url, SlowSometimes()) as hub_a,
+        app_with_outbox(tmp_path / "b", database_url, second, redis_url, SlowSometimes()) as hub_b,
+    ):
+        texts = [f"message number {i}" for i in range(12)]
+        for i, text in enumerate(texts):  # a person types fast; the load balancer alternates workers
+            hub = hub_a if i % 2 else hub_b
+            assert await hub.accept(InboundMessage("4242", text, "telegram"), f"update-{i}")
+        await asyncio.gather(hub_a.idle(), hub_b.idle())
+        conversation = hub_a.store.conversation("telegram", "4242")
+        received = [m.text for m in hub_a.store.message_records(conversation.id) if m.direction == "in"]
+        assert received == texts
+        replies = [o.messages[0].text for _, o in first.sent + second.sent]
+        assert sorted(replies) == sorted(f"echo: {t}" for t in texts)  # each answered once

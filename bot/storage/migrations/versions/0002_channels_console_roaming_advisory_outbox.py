@@ -65,9 +65,11 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sender", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("channel", "external_id"),
     )
     with op.batch_alter_table("inbound_receipts", schema=None) as batch_op:
+        batch_op.create_index("ix_inbound_sender_pending", ["channel", "sender", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbound_receipts_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbound_receipts_status"), ["status"], unique=False)
 
@@ -521,6 +523,7 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("inbound_receipts", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_sender_pending")
         batch_op.drop_index(batch_op.f("ix_inbound_receipts_status"))
         batch_op.drop_index(batch_op.f("ix_inbound_receipts_received_at"))
 
