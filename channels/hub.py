@@ -18,11 +18,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
+from sqlalchemy.exc import OperationalError
 
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import InboundMessage, MessageKind, TurnResult
@@ -35,6 +36,7 @@ from bot.storage.store import ConversationStore
 from channels.base import DeliveryDeferred, DeliveryFailed, Outgoing, OutputChannel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Waits between outbox attempts of one reply; after the last, it fails for good and becomes an escalation.
 OUTBOX_BACKOFF = (
@@ -85,6 +87,21 @@ def _load_outgoing(payload: str) -> Outgoing:
     ]
     data["language"] = as_language(data["language"])
     return Outgoing(**data)
+
+
+async def _with_retries(work: Callable[..., T], *args: Any, attempts: int = 8, first_wait: float = 0.5) -> T:
+    """Run blocking database work in a thread, retrying while the database is unreachable (about 30 s)."""
+    wait = first_wait
+    for attempt in range(attempts):
+        try:
+            return await anyio.to_thread.run_sync(work, *args)
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database unavailable; retrying in %.1f s", wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 8.0)
+    raise AssertionError("unreachable")
 
 
 class ChannelHub:
@@ -171,7 +188,9 @@ class ChannelHub:
                 item_id = await self._enqueue(message.channel, message.sender_id, outgoing)
             else:
                 await self.deliver(message.channel, message.sender_id, outgoing)
-        await anyio.to_thread.run_sync(self.queues.handled, message.channel, external_id)
+        # The turn is recorded: marking it handled must not fail on a database blip (a restart), or the
+        # message would be handled again later and answered twice.
+        await _with_retries(self.queues.handled, message.channel, external_id)
         return item_id
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -214,7 +233,7 @@ class ChannelHub:
 
     async def _enqueue(self, channel: str, recipient_id: str, outgoing: Outgoing) -> int:
         key = f"{channel}:{recipient_id}:{outgoing.metadata.get('turn_id') or uuid.uuid4().hex}"
-        return await anyio.to_thread.run_sync(
+        return await _with_retries(
             self.queues.enqueue,
             channel,
             recipient_id,

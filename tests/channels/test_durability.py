@@ -165,3 +165,28 @@ async def test_one_persons_messages_received_by_two_workers_are_handled_in_order
         assert received == texts
         replies = [o.messages[0].text for _, o in first.sent + second.sent]
         assert sorted(replies) == sorted(f"echo: {t}" for t in texts)  # each answered once
+
+
+async def test_a_database_blip_after_the_turn_does_not_answer_the_message_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    output = CollectingOutput("telegram")
+    async with app_with_outbox(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", output) as hub:
+        real = hub.queues.handled
+        failures = iter([True, True])
+
+        def flaky(channel: str, external_id: str) -> None:
+            if next(failures, False):
+                raise OperationalError(
+                    "UPDATE inbound_receipts", {}, Exception("server closed the connection")
+                )
+            real(channel, external_id)
+
+        monkeypatch.setattr(hub.queues, "handled", flaky)
+        assert await hub.accept(InboundMessage("42", "hello there my friend", "telegram"), "update-9")
+        await hub.idle()
+        assert await hub.sweep(dt.datetime.now(dt.UTC) + LATER) == 0  # nothing left to handle again
+        await hub.idle()
+        assert output.texts() == ["echo: hello there my friend"]
