@@ -1,8 +1,8 @@
 """deploy/Procfile as written: its app and Rasa lines start here, become healthy together, and stop cleanly.
 
 Each line runs through /bin/sh from the repository root, as honcho and foreman run it, with free loopback
-ports, a fresh PostgreSQL database and Redis (skipped, with the reason, when either is absent). The outbox
-line is a placeholder until `neuvo outbox run` exists, so it is checked but not started.
+ports, a fresh PostgreSQL database and Redis (skipped, with the reason, when either is absent). There is no
+outbox process: the app workers deliver the outbox.
 """
 
 from __future__ import annotations
@@ -45,10 +45,8 @@ def procfile_lines(path: Path = PROCFILE) -> dict[str, str]:
 
 def test_the_procfile_names_every_process() -> None:
     processes = procfile_lines()
-    assert set(processes) == {"app", "rasa1", "rasa2", "outbox"}
+    assert set(processes) == {"app", "rasa1", "rasa2"}
     assert "--factory bot.app.main:create_app" in processes["app"] and "--workers" in processes["app"]
-    assert processes["outbox"].endswith("neuvo outbox run")
-    assert "PLACEHOLDER" in PROCFILE.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
