@@ -176,11 +176,7 @@ class ChannelHub:
     async def _handle_stored(self, message: InboundMessage, external_id: str) -> int | None:
         """One stored message, the person's lock held: answer, queue or send the replies, mark it handled.
         Returns the outbox row to send once the lock is released (outbox mode)."""
-        started = time.perf_counter()
-        result = await self.engine.handle(message, locked=True)
-        observe_turn(
-            message.channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
-        )
+        result = await self._answer(message, locked=True)
         item_id = None
         if result.replies:
             outgoing = outgoing_from(result, f"{message.channel}:{external_id}")
@@ -206,13 +202,18 @@ class ChannelHub:
 
     async def process(self, message: InboundMessage) -> TurnResult:
         """Handle a message that has no platform id (nothing to deduplicate) and send the replies back."""
+        result = await self._answer(message)
+        if result.replies:
+            await self.deliver(message.channel, message.sender_id, outgoing_from(result))
+        return result
+
+    async def _answer(self, message: InboundMessage, *, locked: bool = False) -> TurnResult:
+        """One turn through the engine, timed for the metrics."""
         started = time.perf_counter()
-        result = await self.engine.handle(message)
+        result = await self.engine.handle(message, locked=locked)
         observe_turn(
             message.channel, result.language, time.perf_counter() - started, result.escalated, result.degraded
         )
-        if result.replies:
-            await self.deliver(message.channel, message.sender_id, outgoing_from(result))
         return result
 
     async def deliver(self, channel: str, recipient_id: str, outgoing: Outgoing) -> bool:

@@ -18,23 +18,7 @@ from bot.storage.store import ConversationStore
 def _find(store: ConversationStore, args: argparse.Namespace) -> str | None:
     if args.conversation:
         return str(args.conversation) if store.get_conversation(args.conversation) else None
-    for conversation_id in _candidates(store, args.channel, args.address):
-        return conversation_id
-    return None
-
-
-def _candidates(store: ConversationStore, channel: str, address: str) -> list[str]:
-    from sqlalchemy import select
-
-    from bot.storage.models import ChannelIdentity
-
-    with store.session() as s:
-        found = s.scalar(
-            select(ChannelIdentity.conversation_id).where(
-                ChannelIdentity.channel == channel, ChannelIdentity.sender_id == address
-            )
-        )
-    return [found] if found else []
+    return store.find_conversation(args.channel, args.address)
 
 
 def _rasa(settings: AppSettings) -> HttpRasaClient | None:

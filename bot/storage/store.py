@@ -152,6 +152,12 @@ class ConversationStore:
                 identity.conversation_id = conv_id
             return _record(row)
 
+    def find_conversation(self, channel: str, sender_id: str) -> str | None:
+        """The conversation id of a channel address, without creating one (for privacy requests)."""
+        with self.session() as s:
+            identity = s.get(ChannelIdentity, (channel, sender_id))
+            return identity.conversation_id if identity else None
+
     def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
         with self.session() as s:
             row = s.get(Conversation, conversation_id)
