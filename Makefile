@@ -11,7 +11,7 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 
-.PHONY: setup setup-rasa browser run train bench loadtest eval test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
+.PHONY: setup setup-rasa browser run train bench bench-telegram loadtest eval test test-fast lint kb-validate kb-stats kb-index kb-calibrate eval-kb bench-kb clean
 
 setup: $(STAMP)
 
@@ -90,6 +90,10 @@ bench-kb: setup
 # /api/chat end to end vs Rasa's REST channel alone, concurrency 1 and 8 (starts its own Rasa + app).
 bench: setup setup-rasa
 	$(PY) -m benchmarks.bench_chat
+
+# Telegram webhook acknowledgement latency against the whole service (starts its own Rasa + app + fake Bot API).
+bench-telegram: setup setup-rasa
+	$(PY) -m benchmarks.bench_telegram_ack --service
 
 # The development set (or FILE=...) through the full pipeline: /api/chat with Rasa (starts its own service).
 eval: setup setup-rasa

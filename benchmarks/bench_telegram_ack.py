@@ -5,13 +5,21 @@ webhook secret, at a given concurrency, and reports the acknowledgement latency 
 Telegram waits for that acknowledgement before it sends a chat's next update, so it must not include the
 answer's own work: the app answers 200 at once and replies in the background.
 
-By default the app runs in-process (uvicorn on a free loopback port, in its own thread) with the echo
-dialogue, the tiny test knowledge base and the fake Bot API, so the answers are counted at the fake.
+`--service` (what `make bench-telegram` runs) starts the whole service as `make run` does — Rasa, the app
+with the full knowledge base in its own process, a fresh SQLite database — pointed at a fake Bot API served
+here, and measures each of `--levels` (default 1, 4, 8 requests in flight) against p95 <= 100 ms, waiting
+for every update's answer before the next level. This is the deployment's shape: Telegram and the service
+do not share an interpreter.
+
+Without it the app runs in-process (uvicorn on a free loopback port, in its own thread) with the echo
+dialogue, the tiny test knowledge base and the fake Bot API. That is quick, but the load generator, the fake
+and the app then share one interpreter lock, so it overstates latency at higher concurrency.
 With `--url` the updates go to a running service instead. Its chats do not exist on Telegram: point that
 service at a fake Bot API, e.g. start one here with `--fake-api-port 8081` (and the service's token in
 `--token`/TELEGRAM_BOT_TOKEN) and run the service with TELEGRAM_API_BASE_URL=http://127.0.0.1:8081; the
 answers are then counted too.
 
+    python -m benchmarks.bench_telegram_ack --service [-n 400] [--levels 1,4,8] [--json F]
     python -m benchmarks.bench_telegram_ack [-n 500] [--concurrency 16] [--url URL --secret S] [--json F]
 """
 
@@ -27,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +207,97 @@ def run(args: argparse.Namespace, texts: list[str]) -> Result:
     return Result(latencies, errors, seconds, answered, acknowledged if buttons else None, args.n)
 
 
+ACK_P95_LIMIT_MS = 100.0
+
+
+@contextlib.contextmanager
+def full_service(fake: FakeBotApi) -> Iterator[str]:
+    """Rasa + the app as `make run` starts them, with a fresh database, webhook mode, and the fake Bot API."""
+    from bot.launcher import start_stack
+    from channels.telegram.adapter import WEBHOOK_PATH
+
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides = {
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_WEBHOOK_SECRET": LOCAL_SECRET,
+            "TELEGRAM_API_BASE_URL": fake.url,
+        }
+        saved = {k: os.environ.get(k) for k in overrides}
+        os.environ.update(overrides)
+        try:
+            stack = start_stack(free_port(), free_port())
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        try:
+            yield f"{stack.app_url}{WEBHOOK_PATH}"
+        finally:
+            stack.stop()
+
+
+def run_service(args: argparse.Namespace, texts: list[str]) -> int:
+    """Each concurrency level against the full service; every update must be answered before the next."""
+    levels = [int(x) for x in args.levels.split(",")]
+    fake = FakeBotApi(token=TOKEN).start()
+    rows: list[dict[str, Any]] = []
+    try:
+        with full_service(fake) as url:
+            warm = [text_update(800_000_000 + i, "hei", update_id=10**13 + i) for i in range(10)]
+            asyncio.run(post_all(url, LOCAL_SECRET, warm, 2))
+            wait_for_answers_to(fake, Counter(chat_of(u) for u in warm), args.answer_timeout)
+            for level in levels:
+                fake.reset()
+                bodies = updates(args.n, texts)
+                latencies, errors, seconds = asyncio.run(post_all(url, LOCAL_SECRET, bodies, level))
+                answered = wait_for_answers_to(fake, Counter(chat_of(b) for b in bodies), args.answer_timeout)
+                row = Result(latencies, errors, seconds, None, None, args.n).row()
+                row |= {"concurrency": level, "answered": answered}
+                rows.append(row)
+    finally:
+        fake.stop()
+    print(f"POST /webhooks/telegram, full service (Rasa + app + SQLite), {args.n} updates per level")
+    print(f"{'conc.':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'acks/s':>9}{'errors':>8}{'answered':>10}")
+    for r in rows:
+        print(
+            f"{r['concurrency']:>6}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['acks_per_s']:>9}"
+            f"{r['errors']:>8}{r['answered']:>6}/{r['updates']}"
+        )
+    checks = {}
+    for r in rows:
+        checks[f"ack p95 <= {ACK_P95_LIMIT_MS:.0f} ms at concurrency {r['concurrency']}"] = (
+            r["p95_ms"] <= ACK_P95_LIMIT_MS
+        )
+        checks[f"no errors at concurrency {r['concurrency']}"] = r["errors"] == 0
+        checks[f"every update answered at concurrency {r['concurrency']}"] = r["answered"] == r["updates"]
+    for name, ok in checks.items():
+        print(f"{'ok  ' if ok else 'MISS'} {name}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "checks": checks}, indent=2))
+    return 0 if all(checks.values()) else 1
+
+
+def chat_of(update: dict[str, Any]) -> int:
+    if "callback_query" in update:
+        return int(update["callback_query"]["message"]["chat"]["id"])
+    return int(update["message"]["chat"]["id"])
+
+
+def wait_for_answers_to(fake: FakeBotApi, expected: Counter[int], timeout: float) -> int:
+    """Wait until each chat has had at least as many messages as updates it sent (since the fake was reset);
+    returns how many updates that accounts for."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = Counter(int(c["chat_id"]) for c in fake.sent())
+        covered = sum(min(got[chat], n) for chat, n in expected.items())
+        if covered == sum(expected.values()) or time.monotonic() > deadline:
+            return covered
+        time.sleep(0.1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,12 +316,16 @@ def main() -> int:
     )
     parser.add_argument("--answer-timeout", type=float, default=120, help="seconds to wait for all answers")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--service", action="store_true", help="start Rasa + the app, as `make run` does")
+    parser.add_argument("--levels", default="1,4,8", help="with --service: concurrency levels")
     args = parser.parse_args()
     if args.url and not args.secret:
         parser.error("--url needs the service's webhook secret (--secret or TELEGRAM_WEBHOOK_SECRET)")
     texts = [
         json.loads(line)["text"] for line in MESSAGES.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+    if args.service:
+        return run_service(args, texts)
     result = run(args, texts)
     row = result.row()
     target = args.url or "in-process app + fake Bot API"

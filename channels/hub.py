@@ -38,6 +38,9 @@ from channels.base import DeliveryDeferred, DeliveryFailed, Outgoing, OutputChan
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+MAX_TURNS = 8  # stored messages one worker handles at once (see ChannelHub)
+ACCEPT_THREADS = 8  # threads reserved for storing what platforms deliver, before acknowledging it
+
 # Waits between outbox attempts of one reply; after the last, it fails for good and becomes an escalation.
 OUTBOX_BACKOFF = (
     dt.timedelta(seconds=10),
@@ -114,7 +117,11 @@ class ChannelHub:
         *,
         use_outbox: bool = False,
         poll_interval: float = 1.0,
+        max_turns: int = MAX_TURNS,
     ) -> None:
+        """Args:
+        max_turns: stored messages handled at once by this worker; the rest wait their turn, stored.
+        """
         self.engine = engine
         self.store = store
         self.responses = responses
@@ -124,13 +131,26 @@ class ChannelHub:
         self.poll_interval = poll_interval
         self._tasks: set[asyncio.Task[Any]] = set()
         self._background: asyncio.Task[None] | None = None
+        self._accept_limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
+        # A burst (hundreds of people at once) is answered a few at a time, so the threads, the database and
+        # Rasa are not flooded and acknowledgements keep their share of the CPU.
+        self._turn_slots = asyncio.Semaphore(max_turns)
+
+    @property
+    def _accept_threads(self) -> anyio.CapacityLimiter:
+        """Acknowledging a platform must not queue behind the answering work for a thread: its own threads."""
+        if self._accept_limiter is None:
+            self._accept_limiter = anyio.CapacityLimiter(ACCEPT_THREADS)
+        return self._accept_limiter
 
     def register_output(self, output: OutputChannel) -> None:
         self.outputs[output.name] = output
 
     async def is_new(self, channel: str, external_id: str) -> bool:
         """Record a platform message id; False when it was seen before (a retry or a duplicate delivery)."""
-        return await anyio.to_thread.run_sync(self.store.claim_inbound, channel, external_id)
+        return await anyio.to_thread.run_sync(
+            self.store.claim_inbound, channel, external_id, limiter=self._accept_threads
+        )
 
     async def accept(self, message: InboundMessage, external_id: str | None) -> bool:
         """Store a message for background handling; False (and nothing done) for a redelivered id."""
@@ -138,7 +158,12 @@ class ChannelHub:
             self.spawn(self.process(message))
             return True
         stored = await anyio.to_thread.run_sync(
-            self.queues.receive, message.channel, external_id, _dump_inbound(message), message.sender_id
+            self.queues.receive,
+            message.channel,
+            external_id,
+            _dump_inbound(message),
+            message.sender_id,
+            limiter=self._accept_threads,
         )
         if not stored:
             log.info("duplicate %s delivery ignored", message.channel)
@@ -156,7 +181,7 @@ class ChannelHub:
         """
         queued: list[int] = []
         handled = 0
-        async with self.engine.locks.hold(f"{channel}\0{sender}"):
+        async with self._turn_slots, self.engine.locks.hold(f"{channel}\0{sender}"):
             while pending := await anyio.to_thread.run_sync(self.queues.pending_for_sender, channel, sender):
                 for external_id, payload in pending:
                     try:

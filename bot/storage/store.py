@@ -26,6 +26,7 @@ from bot.storage.models import (
     Message,
     utcnow,
 )
+from bot.storage.sqlite_writes import serialize_writes
 
 LINK_CODE_LIFETIME = dt.timedelta(minutes=15)
 # Erasing a person keeps these tables' rows but replaces the conversation id (who did what stays on record).
@@ -114,6 +115,7 @@ class ConversationStore:
                 database_url, connect_args={"check_same_thread": False, "timeout": 30}
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            serialize_writes(self.engine, database_url.removeprefix("sqlite:///"))
         else:
             self.engine = create_engine(database_url, pool_pre_ping=True)
         migrate.prepare(self.engine)  # create, or upgrade with Alembic
