@@ -25,6 +25,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -110,6 +111,7 @@ class FakeBotApi:
         self._port = port
         self._lock = threading.Condition()
         self._calls: list[ApiCall] = []
+        self._sent_to: Counter[int | str] = Counter()  # successful sendMessage calls per chat
         self._faults: dict[str, list[Fault]] = {}
         self._stalls: dict[str, list[float]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -214,11 +216,17 @@ class FakeBotApi:
         """Forget the calls recorded so far (e.g. after a warm-up)."""
         with self._lock:
             self._calls.clear()
+            self._sent_to.clear()
 
     def pending_updates(self) -> int:
         """Queued updates not yet confirmed (by a getUpdates with a higher offset)."""
         with self._lock:
             return len(self._updates)
+
+    def sent_count(self, chat_id: int | str) -> int:
+        """Successful sendMessage calls to one chat, without copying the log (load tests poll this)."""
+        with self._lock:
+            return self._sent_to[chat_id]
 
     def sent(self) -> list[dict[str, Any]]:
         """The params of every sendMessage that succeeded, in order."""
@@ -259,6 +267,8 @@ class FakeBotApi:
             status, answer = handler(self, params) if handler else (404, _error(404, "Not Found"))
         with self._lock:
             self._calls.append(ApiCall(method, params, status))
+            if method == "sendMessage" and status == 200:
+                self._sent_to[params.get("chat_id")] += 1
         return status, answer
 
     def _get_me(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -13,6 +13,7 @@ import functools
 import itertools
 import socket
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class FakeTwilioState:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     fault: Fault | None = None
     by_token: dict[str, SentSms] = field(default_factory=dict)
+    sent_to: Counter[str] = field(default_factory=Counter)  # messages per recipient, kept as they are sent
 
 
 class FakeTwilio:
@@ -127,6 +129,11 @@ class FakeTwilio:
     def bodies_to(self, number: str) -> list[str]:
         return [m.body for m in self.sent if m.to == number]
 
+    def count_to(self, number: str) -> int:
+        """How many messages went to `number`, without copying the whole log (load tests poll this)."""
+        with self._lock:
+            return self.state.sent_to[number]
+
     # -- the API -----------------------------------------------------------------------------------------
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -152,6 +159,7 @@ class FakeTwilio:
                     return _error(400, 21617, "The concatenated message body exceeds the 1600 limit.")
                 message = SentSms(form["To"], form["From"], form["Body"], token, f"SM{next(self._sids):032d}")
                 self.state.sent.append(message)
+                self.state.sent_to[message.to] += 1
                 if token:
                     self.state.by_token[token] = message
                 if fault:  # accepted, but the answer is "lost"
