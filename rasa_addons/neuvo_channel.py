@@ -2,11 +2,11 @@
 
 Rasa's REST channel returns only the messages; the app also needs the recognised intent and the slots the
 knowledge-base action set in this turn (topic, entry, confidence) — reading them from the tracker here saves
-a second round trip per message. The channel runs the turn the way `Agent.handle_message` does (under the
-sender's lock, then `MessageProcessor.handle_message`'s steps) but keeps the tracker it worked on, instead of
-loading it again from the tracker store afterwards: that reload replays every event of the conversation and
-costs Rasa several milliseconds a message. Requests must carry the shared token in `X-Neuvo-Token` (Rasa listens on
-loopback only).
+a second round trip per message. The channel runs the turn the way `Agent.handle_message` does (under
+the sender's lock, then `MessageProcessor.handle_message`'s steps) but keeps the tracker it worked on,
+instead of loading it again from the tracker store afterwards: that reload replays every event of the
+conversation and costs Rasa several milliseconds a message. Requests must carry the shared token in
+`X-Neuvo-Token` (Rasa listens on loopback only).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def test_many_threads_writing_at_once_all_land(store: ConversationStore) -> None
                 queues.receive("telegram", f"{worker}-{i}", "{}", str(worker))
                 store.conversation("telegram", f"{worker}-{i % 3}")
                 queues.handled("telegram", f"{worker}-{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
@@ -79,5 +79,6 @@ def test_many_threads_writing_at_once_all_land(store: ConversationStore) -> None
         t.join()
     assert errors == []
     with store.session() as s:
-        assert s.scalar(select(func.count()).select_from(InboundReceipt).where(InboundReceipt.status == "done")) == 320
+        done = select(func.count()).select_from(InboundReceipt).where(InboundReceipt.status == "done")
+        assert s.scalar(done) == 320
     assert not _lock(store).locked()
