@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import uvicorn
@@ -223,16 +224,8 @@ def full_service(fake: FakeBotApi) -> Iterator[str]:
             "TELEGRAM_WEBHOOK_SECRET": LOCAL_SECRET,
             "TELEGRAM_API_BASE_URL": fake.url,
         }
-        saved = {k: os.environ.get(k) for k in overrides}
-        os.environ.update(overrides)
-        try:
+        with mock.patch.dict(os.environ, overrides):  # the launcher passes its environment to both processes
             stack = start_stack(free_port(), free_port())
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         try:
             yield f"{stack.app_url}{WEBHOOK_PATH}"
         finally:
@@ -291,8 +284,7 @@ def wait_for_answers_to(fake: FakeBotApi, expected: Counter[int], timeout: float
     returns how many updates that accounts for."""
     deadline = time.monotonic() + timeout
     while True:
-        got = Counter(int(c["chat_id"]) for c in fake.sent())
-        covered = sum(min(got[chat], n) for chat, n in expected.items())
+        covered = sum(min(fake.sent_count(chat), n) for chat, n in expected.items())
         if covered == sum(expected.values()) or time.monotonic() > deadline:
             return covered
         time.sleep(0.1)

@@ -268,7 +268,7 @@ class FakeBotApi:
         with self._lock:
             self._calls.append(ApiCall(method, params, status))
             if method == "sendMessage" and status == 200:
-                self._sent_to[params.get("chat_id")] += 1
+                self._sent_to[params["chat_id"]] += 1  # a 200 means the fake found a chat_id
         return status, answer
 
     def _get_me(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -32,11 +32,8 @@ def _lock_for(database: str) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
-def serialize_writes(engine: Engine, database: str) -> threading.Lock:
-    """Make this engine's connections take the file's lock for each transaction that writes.
-
-    Returns the lock (tests look at it).
-    """
+def serialize_writes(engine: Engine, database: str) -> None:
+    """Make this engine's connections take the file's lock for each transaction that writes."""
     lock = _lock_for(database)
 
     def take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -70,4 +67,3 @@ def serialize_writes(engine: Engine, database: str) -> threading.Lock:
     event.listen(engine.pool, "reset", on_reset)
     event.listen(engine.pool, "close", on_close)
     event.listen(engine.pool, "invalidate", on_invalidate)
-    return lock
