@@ -86,11 +86,6 @@ def test_dev_set_through_the_full_pipeline(pipeline_predictions: list[Any]) -> N
 
 
 @needs_dev_set
-@pytest.mark.xfail(
-    reason="not met yet: Arabic is 4/6 on the dev set (both misses are rejections below the calibrated "
-    "threshold); every other language is >= 0.80",
-    strict=False,
-)
 def test_dev_set_every_language_through_the_full_pipeline(pipeline_predictions: list[Any]) -> None:
     table = score(pipeline_predictions)
     below = {

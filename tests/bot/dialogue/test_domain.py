@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.config import REPO_ROOT, KnowledgeSettings
-from bot.dialogue.nlu_export import knowledge_questions_yaml
+from bot.dialogue.nlu_export import HANDLED_BY_OWN_INTENTS, knowledge_questions_yaml
 from bot.dialogue.responses import ResponseCatalog
 from bot.knowledge.loader import load_knowledge_base
 from bot.languages import LANGUAGES
@@ -59,3 +59,25 @@ def test_generated_knowledge_questions_match_the_knowledge_base() -> None:
     kb = load_knowledge_base(KnowledgeSettings.from_env().entries_dir)
     committed = (REPO_ROOT / "data" / "nlu" / "knowledge_questions.yml").read_text(encoding="utf-8")
     assert committed == knowledge_questions_yaml(kb), "run `neuvo rasa export-nlu`"
+
+
+def test_more_retrieval_examples_do_not_change_the_rasa_data() -> None:
+    kb = load_knowledge_base(KnowledgeSettings.from_env().entries_dir)
+    before = knowledge_questions_yaml(kb)
+    translation = kb.entries[0].translations["ar"]
+    translation.questions.extend(f"سؤال إضافي رقم {n} عن نفس الموضوع" for n in range(12))
+    assert knowledge_questions_yaml(kb) == before
+    translation.questions[0] = "سؤال أول مختلف تماما"
+    assert knowledge_questions_yaml(kb) != before
+
+
+def test_entries_with_their_own_intents_are_left_out_of_ask_question() -> None:
+    kb = load_knowledge_base(KnowledgeSettings.from_env().entries_dir)
+    by_id = {entry.id: entry for entry in kb.entries}
+    nlu = yaml.safe_load((REPO_ROOT / "data" / "nlu" / "roaming.yml").read_text(encoding="utf-8"))["nlu"]
+    intents = {block["intent"] for block in nlu}
+    exported = set(knowledge_questions_yaml(kb).splitlines())
+    for entry_id, intent in HANDLED_BY_OWN_INTENTS.items():
+        assert entry_id in by_id and intent in intents
+        first = by_id[entry_id].translations["en"].questions[0]
+        assert f"    - {' '.join(first.split())}" not in exported

@@ -39,11 +39,6 @@ def test_hybrid_meets_the_overall_targets_on_the_dev_set(
 
 
 @needs_dev_set
-@pytest.mark.xfail(
-    reason="not met yet: Arabic is 4/6 on the dev set - both misses are rejections below the calibrated "
-    "threshold (no wrong answers); every other language is >= 0.80",
-    strict=False,
-)
 def test_hybrid_topic_accuracy_in_every_language(dev_tables: dict[Mode, dict[str, dict[str, Any]]]) -> None:
     hybrid = dev_tables[Mode.HYBRID]
     weak = {
@@ -62,11 +57,6 @@ def test_hybrid_clearly_beats_the_dense_baseline(dev_tables: dict[Mode, dict[str
 
 
 @needs_dev_set
-@pytest.mark.xfail(
-    reason="not met: the only offline embedding model (all-MiniLM-L6-v2) is English-only, so the calibrated "
-    "hybrid gives the dense half a weight of 0.05; it ties lexical-only on dev topic accuracy",
-    strict=False,
-)
 def test_hybrid_beats_the_lexical_baseline(dev_tables: dict[Mode, dict[str, dict[str, Any]]]) -> None:
     hybrid, lexical = dev_tables[Mode.HYBRID]["overall"], dev_tables[Mode.LEXICAL]["overall"]
     assert hybrid["topic_accuracy"] > lexical["topic_accuracy"]
