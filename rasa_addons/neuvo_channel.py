@@ -21,6 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_addons import action_validation
+
+action_validation.install()
+
 
 async def _handle_keeping_tracker(agent: Any, message: UserMessage) -> Optional[Any]:
     """The steps of `Agent.handle_message` + `MessageProcessor.handle_message` (Rasa 3.6), returning the
