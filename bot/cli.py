@@ -164,7 +164,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings()
     kb = load_knowledge_base(settings.entries_dir)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, cache_dir=settings.cache_dir)
     started = time.perf_counter()
     index, built = load_or_build(kb, embedder, settings.cache_dir)
     state = "built" if built else "already cached"

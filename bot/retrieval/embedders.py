@@ -1,17 +1,23 @@
-"""Text embedders behind one protocol; only this module imports sentence-transformers."""
+"""Text embedders behind one protocol; only this module imports sentence-transformers (lazily)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from bot.config import DEFAULT_EMBEDDING_MODEL
+
+if TYPE_CHECKING:
+    from bot.retrieval.traced_model import TracedModel
+
+log = logging.getLogger(__name__)
 
 MAX_TOKENS = 128
 
@@ -58,38 +64,65 @@ def model_fingerprint(location: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, loaded from a local folder or the local HF cache."""
+    """A sentence-transformers model on the CPU, loaded from a local folder or the local HF cache.
 
-    def __init__(self, name_or_path: str = DEFAULT_EMBEDDING_MODEL) -> None:
+    With a `cache_dir` and a local model folder, single texts are embedded by a TorchScript copy of the model
+    kept in that folder (`traced_model.py`): later starts then skip importing sentence-transformers, which is
+    loaded only when many texts must be embedded at once (building an index).
+    """
+
+    def __init__(self, name_or_path: str = DEFAULT_EMBEDDING_MODEL, *, cache_dir: Path | None = None) -> None:
         location = resolve_model_location(name_or_path)
-        if Path(location).is_dir():
+        local = Path(location).is_dir()
+        if local:
             # A local folder must never trigger a hub download (this service runs without internet).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # torch is imported here, not with this module: imported before faiss, it shares faiss's one-thread
+        # OpenMP setting and building an index takes half as long again.
         import torch
-        from sentence_transformers import SentenceTransformer
+
+        from bot.retrieval.traced_model import TracedModel, traced_path
 
         threads = os.environ.get("NEUVO_TORCH_THREADS")
         if threads:
             # One query at a time per request; a service under load is faster with one thread per query.
             torch.set_num_threads(max(1, int(threads)))
 
+        self._name = name_or_path
+        self._location = location
+        self._quantize = os.environ.get("NEUVO_EMBEDDING_INT8", "1") != "0"
+        self._fingerprint = f"{model_fingerprint(location)}-{MAX_TOKENS}{'-int8' if self._quantize else ''}"
+        self._model: Any = None
+        self._traced: TracedModel | None = None
+        copy = traced_path(cache_dir, self._fingerprint) if cache_dir is not None and local else None
+        if copy is not None:
+            self._traced = TracedModel.load(copy, location, MAX_TOKENS)
+        if self._traced is None:
+            self._load_model()
+            if copy is not None:
+                self._traced = self._trace(copy)
+        self._dimension = self._traced.dimension if self._traced is not None else self._model_dimension()
+
+    def _load_model(self) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
         try:
-            self._model = SentenceTransformer(location, device="cpu")
+            model = SentenceTransformer(self._location, device="cpu")
         except (OSError, ValueError) as exc:
-            raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: cannot load {name_or_path!r}: {exc}") from exc
+            raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: cannot load {self._name!r}: {exc}") from exc
         # Questions are short; 128 word pieces keep long messages and answers fast to embed.
-        self._model.max_seq_length = min(self._model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
-        quantize = os.environ.get("NEUVO_EMBEDDING_INT8", "1") != "0"
-        if quantize:
+        model.max_seq_length = min(model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
+        if self._quantize:
             # int8 weights for the linear layers: about 2.5x faster on a CPU; the index is built the same way.
             import warnings
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._model = torch.ao.quantization.quantize_dynamic(
-                    self._model, {torch.nn.Linear}, dtype=torch.qint8
-                )
-        self._fingerprint = f"{model_fingerprint(location)}-{MAX_TOKENS}{'-int8' if quantize else ''}"
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self._model = model
+
+    def _model_dimension(self) -> int:
         # sentence-transformers 5 renamed the method; keep both for pinned older releases.
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None)
@@ -97,8 +130,32 @@ class SentenceTransformerEmbedder:
         )
         dimension = get_dimension()
         if not dimension:
-            raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: {name_or_path!r} reports no embedding dimension")
-        self._dimension = int(dimension)
+            raise EmbedderError(f"NEUVO_EMBEDDING_MODEL: {self._name!r} reports no embedding dimension")
+        return int(dimension)
+
+    def _trace(self, path: Path) -> TracedModel | None:
+        """Trace the loaded model and keep the copy if it embeds the probes exactly as the model does."""
+        import warnings
+
+        from bot.retrieval.traced_model import TracedModel
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                traced = TracedModel.trace(self._model, self._location, MAX_TOKENS)
+        except Exception as exc:  # tracing is an optimisation: any failure leaves the model in charge
+            log.warning(
+                "embedding model not traced (%s: %s): using sentence-transformers", type(exc).__name__, exc
+            )
+            return None
+        if not traced.matches(lambda text: self._encode_with_model([text])[0]):
+            log.warning("the traced embedding model differs from sentence-transformers: not used")
+            return None
+        try:
+            traced.save(path)
+        except OSError as exc:
+            log.warning("embedding model copy not saved in %s: %s", path.parent, exc)
+        return traced
 
     @property
     def fingerprint(self) -> str:
@@ -109,6 +166,13 @@ class SentenceTransformerEmbedder:
         return self._dimension
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if len(texts) == 1 and self._traced is not None:
+            return self._traced.encode_one(texts[0])[np.newaxis, :]
+        if self._model is None:
+            self._load_model()
+        return self._encode_with_model(texts, show_progress=show_progress)
+
+    def _encode_with_model(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         vectors = self._model.encode(
             list(texts),
             batch_size=64,

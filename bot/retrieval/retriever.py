@@ -104,7 +104,7 @@ class Retriever:
         for problem in kb.problems:
             log.warning("knowledge base: %s (entry left out)", problem)
         calibration = load_calibration(settings.calibration_path, kb)
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        embedder = SentenceTransformerEmbedder(settings.embedding_model, cache_dir=settings.cache_dir)
         index, _ = load_or_build(kb, embedder, settings.cache_dir, show_progress=show_progress)
         retriever = cls(kb, index, embedder, calibration)
         retriever.identifier.warm_up()  # load lingua's models now, not on the first user's message
