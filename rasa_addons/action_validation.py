@@ -15,7 +15,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Dict, Text
 
-from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -32,18 +31,15 @@ def response_validator() -> Validator:
 
 
 def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
-    try:
-        error = best_match(response_validator().iter_errors(result))  # what jsonschema.validate raises
-        if error is not None:
-            raise error
+    error = best_match(response_validator().iter_errors(result))  # what jsonschema.validate raises
+    if error is None:
         return True
-    except ValidationError as e:
-        e.message += (
-            ". Failed to validate Action server response from API, "
-            "make sure your response from the Action endpoint is valid. "
-            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
-        )
-        raise e
+    error.message += (
+        ". Failed to validate Action server response from API, "
+        "make sure your response from the Action endpoint is valid. "
+        f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
 
 
 def install() -> None:
