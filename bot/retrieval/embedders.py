@@ -135,14 +135,10 @@ class SentenceTransformerEmbedder:
 
     def _trace(self, path: Path) -> TracedModel | None:
         """Trace the loaded model and keep the copy if it embeds the probes exactly as the model does."""
-        import warnings
-
         from bot.retrieval.traced_model import TracedModel
 
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                traced = TracedModel.trace(self._model, self._location, MAX_TOKENS)
+            traced = TracedModel.trace(self._model, self._location, MAX_TOKENS)
         except Exception as exc:  # tracing is an optimisation: any failure leaves the model in charge
             log.warning(
                 "embedding model not traced (%s: %s): using sentence-transformers", type(exc).__name__, exc

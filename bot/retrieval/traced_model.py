@@ -99,7 +99,8 @@ class TracedModel:
     def trace(cls, model: Any, model_dir: str, max_tokens: int) -> TracedModel:
         tokenizer = _tokenizer(model_dir, max_tokens)
         example = _tensors(tokenizer, PROBES[1])
-        with torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer warnings about Python values taken as constants
             module = torch.jit.trace(_Features(model).eval(), example, check_trace=False)
         return cls(module, tokenizer)
 
