@@ -160,6 +160,12 @@ async def test_one_persons_messages_received_by_two_workers_are_handled_in_order
             hub = hub_a if i % 2 else hub_b
             assert await hub.accept(InboundMessage("4242", text, "telegram"), f"update-{i}")
         await asyncio.gather(hub_a.idle(), hub_b.idle())
+        # A reply queued by one worker may have been claimed by the other's background outbox job, which
+        # idle() does not wait for: wait (bounded) until the outbox holds nothing unsent.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while hub_a.queues.depth_and_lag(dt.datetime.now(dt.UTC))[0] and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         conversation = hub_a.store.conversation("telegram", "4242")
         received = [m.text for m in hub_a.store.message_records(conversation.id) if m.direction == "in"]
         assert received == texts
