@@ -21,9 +21,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_addons import action_validation
+from rasa_addons import action_validation, endpoint_sessions, event_types
 
 action_validation.install()
+endpoint_sessions.install()
+event_types.install()
 
 
 async def _handle_keeping_tracker(agent: Any, message: UserMessage) -> Optional[Any]:
@@ -70,6 +72,10 @@ class NeuvoInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("neuvo_webhook", __name__)
+
+        @webhook.listener("after_server_stop")
+        async def close_sessions(app: Any, loop: Any) -> None:
+            await endpoint_sessions.close()
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
