@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import NeuvoAction, say, slot_language
 from bot.dialogue.answers import answer_message
+from bot.retrieval.retriever import RetrievalResult
 from bot.retrieval.text import InvalidQuery
 
 # After this many unanswered turns in a row, offer a person instead of asking to rephrase again.
@@ -27,12 +28,15 @@ class ActionAnswerQuestion(NeuvoAction):
         language = slot_language(tracker)
         text = str(tracker.latest_message.get("text") or "")
         responses = self.services.responses
-        conversation = await anyio.to_thread.run_sync(self.services.store.get_conversation, tracker.sender_id)
-        audience = conversation.audience if conversation else None
-        try:
-            result = await anyio.to_thread.run_sync(self.services.search, text, language, audience)
-        except InvalidQuery:
-            result = None
+
+        def search() -> RetrievalResult | None:
+            conversation = self.services.store.get_conversation(tracker.sender_id)
+            try:
+                return self.services.search(text, language, conversation.audience if conversation else None)
+            except InvalidQuery:
+                return None
+
+        result = await anyio.to_thread.run_sync(search)  # one thread hop for both
         if result is not None and result.answer is not None:
             answer = result.answer
             say(dispatcher, answer_message(responses, answer, language))

@@ -322,6 +322,5 @@ class ConversationEngine:
             channel=message.channel,
             kind=message.kind.value,
             media_ref=message.media_ref,
+            pending_options=options if options or conversation.pending_options else None,
         )
-        if options or conversation.pending_options:
-            self.store.set_pending_options(result.conversation_id or conversation.id, options)

@@ -99,6 +99,10 @@ def conversation_id_for(channel: str, sender_id: str) -> str:
     return "c" + hashlib.sha256(f"{channel}\0{sender_id}".encode()).hexdigest()[:32]
 
 
+def _options_json(options: list[dict[str, str]]) -> str | None:
+    return json.dumps(options, ensure_ascii=False) if options else None
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -229,11 +233,6 @@ class ConversationStore:
                 identity.conversation_id = target
             return target
 
-    def set_pending_options(self, conversation_id: str, options: list[dict[str, str]]) -> None:
-        with self.session() as s, s.begin():
-            row = self._ensure(s, conversation_id)
-            row.pending_options = json.dumps(options, ensure_ascii=False) if options else None
-
     def set_audience(self, conversation_id: str, audience: str | None) -> None:
         with self.session() as s, s.begin():
             self._ensure(s, conversation_id).audience = audience
@@ -310,11 +309,15 @@ class ConversationStore:
         channel: str | None = None,
         kind: str = "text",
         media_ref: str | None = None,
+        pending_options: list[dict[str, str]] | None = None,
     ) -> None:
+        """One transaction per turn; `pending_options` (the buttons offered last; [] clears them) if given."""
         with self.session() as s, s.begin():
             first = outbound[0] if outbound else None
             row = self._ensure(s, conversation_id)
             row.updated_at = utcnow()
+            if pending_options is not None:
+                row.pending_options = _options_json(pending_options)
             s.add(
                 Message(
                     conversation_id=conversation_id,

@@ -65,3 +65,14 @@ def test_sms_opt_out_is_remembered_per_number(store: ConversationStore) -> None:
     assert not store.is_opted_out("sms", "+358405555555")
     store.set_opt_out("sms", "+358404444444", False)
     assert not store.is_opted_out("sms", "+358404444444")
+
+
+def test_a_turn_records_the_buttons_offered_last_in_the_same_transaction(store: ConversationStore) -> None:
+    conv = store.conversation("sms", "+358404444444")
+    offered = [{"title": "Kyllä", "payload": "/affirm"}, {"title": "Ei", "payload": "/deny"}]
+    store.record_turn(conv.id, "hei", "fi", [OutboundRecord("Auttoiko?", "fi")], pending_options=offered)
+    assert store.conversation("sms", "+358404444444").pending_options == offered
+    store.record_turn(conv.id, "2", "fi", [OutboundRecord("Selvä", "fi")])  # None: left as it was
+    assert store.conversation("sms", "+358404444444").pending_options == offered
+    store.record_turn(conv.id, "kiitos", "fi", [OutboundRecord("Ole hyvä", "fi")], pending_options=[])
+    assert store.conversation("sms", "+358404444444").pending_options == []
