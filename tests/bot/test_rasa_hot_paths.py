@@ -3,15 +3,11 @@ installed by importing the Neuvo channel; the same results as Rasa's own code; c
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from bot.config import REPO_ROOT
+from tests.rasa_env import run_in_rasa_env
 
 pytestmark = pytest.mark.integration
-RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 
 SCRIPT = r"""
 import asyncio, json, time
@@ -116,14 +112,7 @@ print(json.dumps(report))
 
 @pytest.fixture(scope="module")
 def outcome() -> dict[str, object]:
-    if not RASA_PYTHON.exists():
-        pytest.skip(f"Rasa's environment is not installed at {RASA_PYTHON}: run `make setup-rasa`")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_in_rasa_env(SCRIPT)
 
 
 def test_importing_the_channel_installs_both(outcome: dict[str, object]) -> None:
