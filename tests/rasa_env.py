@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 from bot.config import REPO_ROOT
+from bot.launcher import RASA_BIN
 
-RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+RASA_PYTHON = RASA_BIN.with_name("python")
 
 
 def run_in_rasa_env(script: str) -> dict[str, object]:
